@@ -1,0 +1,38 @@
+using System.Text;
+
+namespace MtaServerless.Core.Deliveries;
+
+/// <summary>
+/// Table keys may not contain <c>/ \ # ?</c> or control characters, all of which a valid local
+/// part may hold; they are percent-encoded (and <c>%</c> itself), so the mapping is reversible.
+/// </summary>
+public static class RecipientKey
+{
+    private static readonly System.Buffers.SearchValues<char> Forbidden = System.Buffers.SearchValues.Create("/\\#?%");
+
+    public static string Encode(string recipient)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        if (!recipient.AsSpan().ContainsAny(Forbidden) && !recipient.Any(char.IsControl))
+        {
+            return recipient;
+        }
+
+        var builder = new StringBuilder(recipient.Length + 8);
+        foreach (var c in recipient)
+        {
+            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
+            {
+                builder.Append('%').Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    public static string Decode(string key) => Uri.UnescapeDataString(key);
+}

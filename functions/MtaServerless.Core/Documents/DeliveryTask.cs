@@ -1,0 +1,22 @@
+using MtaServerless.Core.Routing;
+
+namespace MtaServerless.Core.Documents;
+
+/// <summary>The <c>delivery</c> queue document: one next hop and the recipients it takes.</summary>
+/// <param name="Headers">Trace headers, CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
+/// <param name="Attempt">1 for the first attempt; a re-scheduled task carries the next number.</param>
+/// <param name="FirstAttemptAt">When the message was accepted; retries stop at the maximum lifetime counted from here.</param>
+public sealed record DeliveryTask(
+    string Id,
+    string Blob,
+    Route Route,
+    string MailFrom,
+    IReadOnlyList<string> Recipients,
+    string Headers,
+    int Attempt,
+    DateTimeOffset FirstAttemptAt,
+    bool SmtpUtf8,
+    string? TraceParent) : IVersionedDocument
+{
+    public int V { get; init; } = DocumentVersion.Current;
+}

@@ -1,0 +1,38 @@
+namespace MtaServerless.Core.Documents;
+
+/// <summary>The <c>inbound</c> queue document: one accepted SMTP transaction.</summary>
+public sealed record InboundMessage(
+    string Id,
+    string Blob,
+    Envelope Envelope,
+    SessionInfo Session,
+    string? TraceParent) : IVersionedDocument
+{
+    public int V { get; init; } = DocumentVersion.Current;
+}
+
+/// <summary>MAIL FROM and its parameters, and the accepted recipients with their DSN parameters.</summary>
+/// <param name="MailFrom">The reverse path without angle brackets; empty for the null sender <c>&lt;&gt;</c>.</param>
+public sealed record Envelope(
+    string MailFrom,
+    IReadOnlyList<EnvelopeRecipient> Recipients,
+    string? Body = null,
+    bool SmtpUtf8 = false,
+    long? DeclaredSize = null,
+    string? Ret = null,
+    string? EnvId = null);
+
+public sealed record EnvelopeRecipient(string Address, string? Notify = null, string? Orcpt = null);
+
+/// <summary>What the edge knew about the client when it accepted the message; it becomes the <c>Received:</c> header.</summary>
+/// <param name="Protocol">The RFC 3848 <c>with</c> keyword: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA.</param>
+/// <param name="Tls">The negotiated protocol and cipher, when the session was encrypted.</param>
+public sealed record SessionInfo(
+    string ClientAddress,
+    string Helo,
+    string Protocol,
+    string Listener,
+    DateTimeOffset ReceivedAt,
+    string EdgeHost,
+    string? Tls = null,
+    string? AuthUser = null);

@@ -1,0 +1,37 @@
+namespace MtaServerless.Core.Mail;
+
+/// <summary>
+/// An envelope address (RFC 5321 Mailbox): a local part kept as the client sent it and a domain
+/// normalized to an A-label. The local part is split at the last <c>@</c>, so a quoted local part
+/// containing <c>@</c> cannot move the domain.
+/// </summary>
+public readonly record struct MailboxAddress(string LocalPart, string Domain)
+{
+    public override string ToString() => $"{LocalPart}@{Domain}";
+
+    public static bool TryParse(string address, out MailboxAddress mailbox)
+    {
+        mailbox = default;
+        if (string.IsNullOrEmpty(address))
+        {
+            return false;
+        }
+
+        var at = address.LastIndexOf('@');
+        if (at <= 0 || at == address.Length - 1)
+        {
+            return false;
+        }
+
+        if (!DomainName.TryNormalize(address[(at + 1)..], out var domain))
+        {
+            return false;
+        }
+
+        mailbox = new MailboxAddress(address[..at], domain);
+        return true;
+    }
+
+    public static MailboxAddress Parse(string address) =>
+        TryParse(address, out var mailbox) ? mailbox : throw new FormatException($"'{address}' is not a mailbox address.");
+}

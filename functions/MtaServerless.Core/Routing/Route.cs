@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace MtaServerless.Core.Routing;
+
+/// <summary>What the <c>routes</c> table says to do with mail for a domain pattern.</summary>
+/// <param name="Pattern">An exact domain (<c>example.com</c>), a wildcard for its subdomains (<c>*.example.com</c>), or <c>*</c>.</param>
+/// <param name="AcceptsInbound">True when anyone may send mail for these domains (MX role); false when only authenticated or trusted clients may relay through it.</param>
+/// <param name="CredentialRef">The name of a secret in configuration or Key Vault; never the secret itself.</param>
+public sealed record Route(
+    string Pattern,
+    RouteAction Action,
+    string? Host = null,
+    int Port = 25,
+    TlsMode Tls = TlsMode.Opportunistic,
+    bool AcceptsInbound = false,
+    string? CredentialRef = null,
+    string? RejectText = null);
+
+[JsonConverter(typeof(JsonStringEnumConverter<RouteAction>))]
+public enum RouteAction
+{
+    [JsonStringEnumMemberName("mx")]
+    Mx,
+
+    [JsonStringEnumMemberName("smarthost")]
+    Smarthost,
+
+    [JsonStringEnumMemberName("mailbox")]
+    Mailbox,
+
+    [JsonStringEnumMemberName("reject")]
+    Reject,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<TlsMode>))]
+public enum TlsMode
+{
+    [JsonStringEnumMemberName("none")]
+    None,
+
+    [JsonStringEnumMemberName("opportunistic")]
+    Opportunistic,
+
+    [JsonStringEnumMemberName("required")]
+    Required,
+
+    [JsonStringEnumMemberName("implicit")]
+    Implicit,
+}

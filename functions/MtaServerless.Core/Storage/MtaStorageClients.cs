@@ -1,0 +1,107 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace MtaServerless.Core.Storage;
+
+/// <summary>
+/// The clients behind the <c>MtaStorage</c> connection, configured the way the Functions host reads
+/// a connection: either a connection string (Azurite, or a key-based account) under the name itself,
+/// or an identity-based section with <c>blobServiceUri</c>, <c>queueServiceUri</c>, <c>tableServiceUri</c>
+/// (or <c>accountName</c>) and optionally <c>clientId</c> for a user-assigned identity.
+/// </summary>
+public sealed class MtaStorageClients
+{
+    public MtaStorageClients(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables)
+    {
+        Blobs = blobs;
+        Queues = queues;
+        Tables = tables;
+    }
+
+    public BlobServiceClient Blobs { get; }
+
+    public QueueServiceClient Queues { get; }
+
+    public TableServiceClient Tables { get; }
+
+    public BlobContainerClient Spool => Blobs.GetBlobContainerClient(StorageNames.SpoolContainer);
+
+    public QueueClient Inbound => Queues.GetQueueClient(StorageNames.InboundQueue);
+
+    public QueueClient Delivery => Queues.GetQueueClient(StorageNames.DeliveryQueue);
+
+    public TableClient Routes => Tables.GetTableClient(StorageNames.RoutesTable);
+
+    public TableClient Deliveries => Tables.GetTableClient(StorageNames.DeliveriesTable);
+
+    public static MtaStorageClients FromConnectionString(string connectionString) => new(
+        new BlobServiceClient(connectionString),
+        new QueueServiceClient(connectionString, QueueOptions()),
+        new TableServiceClient(connectionString));
+
+    public static MtaStorageClients FromConfiguration(IConfiguration configuration, string name = StorageNames.Connection)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var connectionString = configuration[name] ?? configuration.GetConnectionString(name);
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return FromConnectionString(connectionString);
+        }
+
+        var section = configuration.GetSection(name);
+        var accountName = section["accountName"];
+        var blobUri = ServiceUri(section, "blobServiceUri", accountName, "blob", name);
+        var queueUri = ServiceUri(section, "queueServiceUri", accountName, "queue", name);
+        var tableUri = ServiceUri(section, "tableServiceUri", accountName, "table", name);
+        TokenCredential credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = section["clientId"],
+        });
+        return new MtaStorageClients(
+            new BlobServiceClient(blobUri, credential),
+            new QueueServiceClient(queueUri, credential, QueueOptions()),
+            new TableServiceClient(tableUri, credential));
+    }
+
+    /// <summary>Creates every container, queue and table of the contract; safe to call again.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var container in StorageNames.Containers)
+        {
+            await Blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var queue in StorageNames.Queues)
+        {
+            await Queues.GetQueueClient(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var table in StorageNames.Tables)
+        {
+            await Tables.GetTableClient(table).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The Functions queue trigger decodes base64, so every sender encodes it.</summary>
+    private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    private static Uri ServiceUri(IConfigurationSection section, string key, string? accountName, string service, string name)
+    {
+        if (section[key] is { Length: > 0 } uri)
+        {
+            return new Uri(uri);
+        }
+
+        if (accountName is { Length: > 0 })
+        {
+            return new Uri($"https://{accountName}.{service}.core.windows.net");
+        }
+
+        throw new InvalidOperationException(
+            $"Storage connection '{name}' is not configured: set '{name}' to a connection string, or '{name}:{key}' (or '{name}:accountName') for an identity-based connection.");
+    }
+}

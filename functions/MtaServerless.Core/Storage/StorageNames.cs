@@ -1,0 +1,33 @@
+namespace MtaServerless.Core.Storage;
+
+/// <summary>
+/// The storage contract's names. Function attributes, Bicep and the CLI read them from here,
+/// so they are constants.
+/// </summary>
+public static class StorageNames
+{
+    /// <summary>The one connection name; in Azure it is a set of <c>MtaStorage__*</c> app settings.</summary>
+    public const string Connection = "MtaStorage";
+
+    public const string SpoolContainer = "spool";
+    public const string MailboxesContainer = "mailboxes";
+
+    public const string InboundQueue = "inbound";
+    public const string DeliveryQueue = "delivery";
+    public const string PoisonSuffix = "-poison";
+
+    public const string RoutesTable = "routes";
+    public const string UsersTable = "users";
+    public const string DeliveriesTable = "deliveries";
+
+    public static IReadOnlyList<string> Containers { get; } = [SpoolContainer, MailboxesContainer];
+
+    public static IReadOnlyList<string> Queues { get; } =
+        [InboundQueue, DeliveryQueue, InboundQueue + PoisonSuffix, DeliveryQueue + PoisonSuffix];
+
+    public static IReadOnlyList<string> Tables { get; } = [RoutesTable, UsersTable, DeliveriesTable];
+
+    /// <summary>Spool blobs are grouped by day so a lifecycle rule and a sweeper can work a day at a time.</summary>
+    public static string SpoolBlobName(string messageId, DateTimeOffset receivedAt) =>
+        $"{receivedAt.UtcDateTime:yyyy}/{receivedAt.UtcDateTime:MM}/{receivedAt.UtcDateTime:dd}/{messageId}.eml";
+}
