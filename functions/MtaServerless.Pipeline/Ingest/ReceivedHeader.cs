@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MimeKit.Utils;
+using MtaServerless.Core.Documents;
+
+namespace MtaServerless.Pipeline.Ingest;
+
+/// <summary>
+/// The RFC 5321 section 4.4 trace header for one accepted message:
+/// <c>Received: from helo ([ip]) by host with ESMTP id X for &lt;rcpt&gt;; date</c>, folded at clause
+/// boundaries so no line exceeds 78 characters where that is possible.
+/// </summary>
+public static class ReceivedHeader
+{
+    public const int PreferredLineLength = 78;
+
+    /// <returns>The whole header field, CRLF-terminated, ready to be sent before the stored message.</returns>
+    public static string Build(InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var session = message.Session;
+        var clauses = new List<string>(6)
+        {
+            $"from {Sanitize(session.Helo)} ({AddressLiteral(session.ClientAddress)})",
+            $"by {Sanitize(session.EdgeHost)}",
+            session.Tls is { Length: > 0 } tls ? $"with {session.Protocol} ({Sanitize(tls, allowSpace: true)})" : $"with {session.Protocol}",
+            $"id {message.Id}",
+        };
+        if (message.Envelope.Recipients is [var only])
+        {
+            clauses.Add($"for <{Sanitize(only.Address)}>");
+        }
+
+        clauses[^1] += ";";
+        clauses.Add(DateUtils.FormatDate(session.ReceivedAt));
+        return Fold("Received:", clauses);
+    }
+
+    private static string Fold(string fieldName, IReadOnlyList<string> clauses)
+    {
+        var header = new StringBuilder(fieldName);
+        var lineLength = fieldName.Length;
+        foreach (var clause in clauses)
+        {
+            if (lineLength + 1 + clause.Length > PreferredLineLength && lineLength > fieldName.Length)
+            {
+                header.Append("\r\n\t");
+                lineLength = 1;
+            }
+            else
+            {
+                header.Append(' ');
+                lineLength++;
+            }
+
+            header.Append(clause);
+            lineLength += clause.Length;
+        }
+
+        return header.Append("\r\n").ToString();
+    }
+
+    /// <summary>RFC 5321 address literal: <c>[192.0.2.1]</c> or <c>[IPv6:2001:db8::1]</c>.</summary>
+    private static string AddressLiteral(string address)
+    {
+        if (!IPAddress.TryParse(address, out var ip))
+        {
+            return $"[{Sanitize(address)}]";
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+
+        return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[IPv6:{ip}]" : $"[{ip}]";
+    }
+
+    /// <summary>Client-supplied names must not break the header: no line breaks, no parentheses, no non-ASCII.</summary>
+    private static string Sanitize(string value, bool allowSpace = false)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "unknown";
+        }
+
+        return string.Create(value.Length, (value, allowSpace), static (span, state) =>
+        {
+            for (var i = 0; i < state.value.Length; i++)
+            {
+                var c = state.value[i];
+                var safe = (c is > ' ' and < '\x7f' and not '(' and not ')' and not '\\' and not ';') || (c == ' ' && state.allowSpace);
+                span[i] = safe ? c : '?';
+            }
+        });
+    }
+}
