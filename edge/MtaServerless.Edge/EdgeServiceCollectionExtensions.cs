@@ -1,0 +1,32 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MtaServerless.Core.Storage;
+
+namespace MtaServerless.Edge;
+
+public static class EdgeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the SMTP edge from the <c>Edge</c> section and the storage it spools to. The edge service
+    /// is also registered as itself, so a host can read <see cref="SmtpEdgeService.BoundEndpoints"/>.
+    /// </summary>
+    public static IServiceCollection AddMtaEdge(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddLogging();
+        services.AddOptions<EdgeOptions>()
+            .Bind(configuration.GetSection(EdgeOptions.SectionName))
+            .Validate(o => o.Listeners.Count > 0, "Edge:Listeners needs at least one listener.")
+            .Validate(o => o.Listeners.All(l => IPAddress.TryParse(l.Address, out _)), "Every Edge:Listeners address must be an IP address.")
+            .Validate(o => o.Listeners.All(l => l.Port is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort), "Every Edge:Listeners port must be 0-65535.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "Edge:HostName must not be empty.")
+            .Validate(o => o.CommandTimeout > TimeSpan.Zero, "Edge:CommandTimeout must be positive.")
+            .ValidateOnStart();
+        services.AddMtaStorage(configuration);
+        services.AddSingleton<SmtpEdgeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SmtpEdgeService>());
+        return services;
+    }
+}

@@ -1,0 +1,6 @@
+using Microsoft.Extensions.Hosting;
+using MtaServerless.Edge;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddMtaEdge(builder.Configuration);
+await builder.Build().RunAsync().ConfigureAwait(false);

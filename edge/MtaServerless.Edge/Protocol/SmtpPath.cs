@@ -1,0 +1,105 @@
+using System.Buffers;
+using MtaServerless.Core.Mail;
+
+namespace MtaServerless.Edge.Protocol;
+
+/// <summary>The argument of MAIL and RCPT: <c>FROM:</c> or <c>TO:</c>, a path in angle brackets, then ESMTP parameters.</summary>
+internal static class SmtpPath
+{
+    // RFC 5321 4.5.3.1.3: a path is at most 256 octets, brackets included.
+    private const int MaxAddressLength = 254;
+
+    /// <param name="address">The bytes between the brackets; empty for the null path <c>&lt;&gt;</c>.</param>
+    public static bool TryRead(ReadOnlySequence<byte> argument, ReadOnlySpan<byte> keyword, out ReadOnlySequence<byte> address, out ReadOnlySequence<byte> parameters)
+    {
+        address = default;
+        parameters = default;
+        var reader = new SequenceReader<byte>(argument);
+        if (!reader.TryReadExact(keyword.Length, out var head) || !AsciiSequence.EqualsIgnoreCase(head, keyword))
+        {
+            return false;
+        }
+
+        // RFC 5321 has no space after the colon, but widely deployed clients send one.
+        reader.AdvancePast((byte)' ');
+        if (!reader.IsNext((byte)'<', advancePast: true))
+        {
+            return false;
+        }
+
+        var start = reader.Position;
+        var quoted = false;
+        while (reader.TryPeek(out var next))
+        {
+            if (next == (byte)'>' && !quoted)
+            {
+                address = argument.Slice(start, reader.Position);
+                reader.Advance(1);
+                return TryReadParameters(ref reader, out parameters);
+            }
+
+            reader.Advance(1);
+            if (next == (byte)'"')
+            {
+                quoted = !quoted;
+            }
+            else if (next == (byte)'\\' && quoted && !reader.TryRead(out _))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Checks the address and makes the one string the envelope keeps, with its domain normalized.</summary>
+    public static bool TryGetMailbox(ReadOnlySequence<byte> address, out string mailbox)
+    {
+        mailbox = string.Empty;
+        if (address.Length > MaxAddressLength || !IsAddressText(address))
+        {
+            return false;
+        }
+
+        // RFC 5321 4.1.1.3: a source route (@a,@b:user@c) must be accepted and ignored.
+        if (AsciiSequence.StartsWith(address, (byte)'@'))
+        {
+            var colon = address.PositionOf((byte)':');
+            if (colon is null)
+            {
+                return false;
+            }
+
+            address = address.Slice(address.GetPosition(1, colon.Value));
+        }
+
+        if (!MailboxAddress.TryParse(AsciiSequence.GetString(address), out var parsed))
+        {
+            return false;
+        }
+
+        mailbox = parsed.ToString();
+        return true;
+    }
+
+    // Non-ASCII addresses need SMTPUTF8, which is not offered yet; a space is only legal in a quoted local part.
+    private static bool IsAddressText(ReadOnlySequence<byte> address) =>
+        !address.IsEmpty && (AsciiSequence.IsVisible(address) || (AsciiSequence.StartsWith(address, (byte)'"') && AsciiSequence.IsPrintable(address)));
+
+    private static bool TryReadParameters(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> parameters)
+    {
+        parameters = default;
+        if (reader.End)
+        {
+            return true;
+        }
+
+        if (reader.AdvancePast((byte)' ') == 0)
+        {
+            return false;
+        }
+
+        parameters = reader.UnreadSequence;
+        return true;
+    }
+}

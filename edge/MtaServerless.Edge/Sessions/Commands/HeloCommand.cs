@@ -1,0 +1,18 @@
+using System.Buffers;
+using MtaServerless.Edge.Protocol;
+
+namespace MtaServerless.Edge.Sessions.Commands;
+
+internal static class HeloCommand
+{
+    public static SmtpReply Handle(SmtpSession session, ReadOnlySequence<byte> argument)
+    {
+        if (!ClientName.TryRead(argument, out var name))
+        {
+            return SmtpRejections.Reply(SmtpRejection.SyntaxError);
+        }
+
+        session.Identify(name, extended: false);
+        return SmtpReplies.Hello(session.Server.Options.HostName);
+    }
+}
