@@ -25,11 +25,7 @@ public sealed class SmtpConversationTests
         Assert.Contains("8BITMIME", ehlo, StringComparison.Ordinal);
         Assert.Contains("ENHANCEDSTATUSCODES", ehlo, StringComparison.Ordinal);
 
-        await client.SendAsync(Transaction);
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354 ");
+        await SendTransactionAsync(client);
         Assert.Empty(edge.Spool.Committed);
 
         await client.SendAsync(Message);
@@ -93,8 +89,7 @@ public sealed class SmtpConversationTests
     {
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
 
         await client.CommandAsync("MAIL FROM:<>", "250 2.1.0");
         await client.CommandAsync("RCPT TO:<postmaster@example.com>", "250 2.1.5");
@@ -112,8 +107,7 @@ public sealed class SmtpConversationTests
     {
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
         await client.CommandAsync("MAIL FROM:<old@example.org>", "250 2.1.0");
         await client.CommandAsync("RCPT TO:<old@example.com>", "250 2.1.5");
 
@@ -165,8 +159,7 @@ public sealed class SmtpConversationTests
     {
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
 
         await client.CommandAsync(command, expected);
         await client.CommandAsync("NOOP", "250 2.0.0");
@@ -182,8 +175,7 @@ public sealed class SmtpConversationTests
     {
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
         await client.CommandAsync("MAIL FROM:<a@example.org>", "250 2.1.0");
 
         await client.CommandAsync(command, expected);
@@ -209,14 +201,9 @@ public sealed class SmtpConversationTests
         await using var edge = await EdgeServer.StartAsync();
         edge.Spool.FailCommit = true;
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
 
-        await client.SendAsync(Transaction);
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354");
+        await SendTransactionAsync(client);
         await client.SendAsync(Message);
         var reply = await client.ExpectAsync("451 4.3.0");
 
@@ -226,11 +213,7 @@ public sealed class SmtpConversationTests
         await client.CommandAsync("RCPT TO:<b@example.com>", "503 5.5.1");
 
         edge.Spool.FailCommit = false;
-        await client.SendAsync(Transaction);
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354");
+        await SendTransactionAsync(client);
         await client.SendAsync(Message);
         await client.ExpectAsync("250 2.0.0 Ok: queued as ");
         Assert.Single(edge.Spool.Committed);
@@ -244,8 +227,7 @@ public sealed class SmtpConversationTests
     {
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
         await client.CommandAsync("MAIL FROM:<a@example.org>", "250");
         await client.CommandAsync("RCPT TO:<b@example.com>", "250");
         await client.CommandAsync("DATA", "354");
@@ -293,12 +275,21 @@ public sealed class SmtpConversationTests
     {
         var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
-        await client.ExpectAsync("220 ");
-        await client.CommandAsync("EHLO client.example", "250");
+        await client.GreetAsync();
 
         await edge.DisposeAsync();
 
         await client.ExpectAsync("421 4.3.2");
         Assert.Null(await client.ReadReplyAsync());
+    }
+
+    /// <summary>Pipelines MAIL, two RCPTs and DATA in one write and reads their replies up to the 354.</summary>
+    private static async Task SendTransactionAsync(SmtpTestClient client)
+    {
+        await client.SendAsync(Transaction);
+        await client.ExpectAsync("250 2.1.0");
+        await client.ExpectAsync("250 2.1.5");
+        await client.ExpectAsync("250 2.1.5");
+        await client.ExpectAsync("354 ");
     }
 }

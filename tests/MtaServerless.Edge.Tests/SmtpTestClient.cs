@@ -74,6 +74,13 @@ internal sealed class SmtpTestClient : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>Reads the greeting and says EHLO: where most scripts start.</summary>
+    public async Task GreetAsync()
+    {
+        await ExpectAsync("220 ");
+        await CommandAsync("EHLO client.example", "250");
+    }
+
     /// <summary>Sends a command line and checks the reply.</summary>
     public async Task<string> CommandAsync(string line, string expected)
     {

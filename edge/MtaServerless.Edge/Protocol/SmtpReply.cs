@@ -34,6 +34,4 @@ internal sealed class SmtpReply
     }
 
     public void WriteTo(IBufferWriter<byte> writer) => writer.Write(_bytes);
-
-    public override string ToString() => Encoding.ASCII.GetString(_bytes).TrimEnd();
 }
