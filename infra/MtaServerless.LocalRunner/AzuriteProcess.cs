@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace MtaServerless.LocalRunner;
 
@@ -10,7 +9,7 @@ namespace MtaServerless.LocalRunner;
 /// bound to 127.0.0.1 only. <c>--skipApiVersionCheck</c> because the current Azure SDKs speak service
 /// versions that Azurite does not list yet.
 /// </summary>
-public sealed partial class AzuriteProcess : IAsyncDisposable
+public sealed class AzuriteProcess : IAsyncDisposable
 {
     private const string AccountName = "devstoreaccount1";
 
@@ -108,7 +107,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         _process = null;
         if (!process.HasExited)
         {
-            _ = SendSignal(process.Id, SigTerm);
+            await TerminateAsync(process.Id).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             try
             {
@@ -195,10 +194,15 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    private const int SigTerm = 15;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
+    /// <summary>SIGTERM lets Azurite flush its data folder; .NET itself can only send SIGKILL.</summary>
+    private static async Task TerminateAsync(int pid)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        if (kill is not null)
+        {
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <param name="InfraDirectory">The folder with <c>package.json</c> and <c>package-lock.json</c> that pin Azurite.</param>

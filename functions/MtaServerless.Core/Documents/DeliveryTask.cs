@@ -16,7 +16,7 @@ public sealed record DeliveryTask(
     int Attempt,
     DateTimeOffset FirstAttemptAt,
     bool SmtpUtf8,
-    string? TraceParent) : IVersionedDocument
+    string? TraceParent = null) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

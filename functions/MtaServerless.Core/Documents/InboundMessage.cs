@@ -6,7 +6,7 @@ public sealed record InboundMessage(
     string Blob,
     Envelope Envelope,
     SessionInfo Session,
-    string? TraceParent) : IVersionedDocument
+    string? TraceParent = null) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

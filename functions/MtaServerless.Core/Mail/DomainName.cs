@@ -19,7 +19,8 @@ public static class DomainName
 
         try
         {
-            return Idn.GetAscii(name).ToLowerInvariant();
+            // Lower-case first: IDNA would otherwise encode an upper-case non-ASCII letter as a different A-label.
+            return Idn.GetAscii(name.ToLowerInvariant());
         }
         catch (ArgumentException ex)
         {

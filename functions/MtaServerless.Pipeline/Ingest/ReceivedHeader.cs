@@ -9,7 +9,7 @@ namespace MtaServerless.Pipeline.Ingest;
 /// <summary>
 /// The RFC 5321 section 4.4 trace header for one accepted message:
 /// <c>Received: from helo ([ip]) by host with ESMTP id X for &lt;rcpt&gt;; date</c>, folded at clause
-/// boundaries so no line exceeds 78 characters where that is possible.
+/// white space so that no line exceeds 78 characters where that is possible.
 /// </summary>
 public static class ReceivedHeader
 {
@@ -20,30 +20,37 @@ public static class ReceivedHeader
     {
         ArgumentNullException.ThrowIfNull(message);
         var session = message.Session;
-        var clauses = new List<string>(6)
+        // Each token may start a continuation line; RFC 5321 allows folding white space between all of them.
+        var tokens = new List<string>(10)
         {
-            $"from {Sanitize(session.Helo)} ({AddressLiteral(session.ClientAddress)})",
+            $"from {Sanitize(session.Helo)}",
+            $"({AddressLiteral(session.ClientAddress)})",
             $"by {Sanitize(session.EdgeHost)}",
-            session.Tls is { Length: > 0 } tls ? $"with {session.Protocol} ({Sanitize(tls, allowSpace: true)})" : $"with {session.Protocol}",
-            $"id {message.Id}",
+            $"with {session.Protocol}",
         };
-        if (message.Envelope.Recipients is [var only])
+        if (session.Tls is { Length: > 0 } tls)
         {
-            clauses.Add($"for <{Sanitize(only.Address)}>");
+            tokens.Add($"({Sanitize(tls, allowSpace: true)})");
         }
 
-        clauses[^1] += ";";
-        clauses.Add(DateUtils.FormatDate(session.ReceivedAt));
-        return Fold("Received:", clauses);
+        tokens.Add($"id {message.Id}");
+        if (message.Envelope.Recipients is [var only])
+        {
+            tokens.Add($"for <{Sanitize(only.Address)}>");
+        }
+
+        tokens[^1] += ";";
+        tokens.Add(DateUtils.FormatDate(session.ReceivedAt));
+        return Fold("Received:", tokens);
     }
 
-    private static string Fold(string fieldName, IReadOnlyList<string> clauses)
+    private static string Fold(string fieldName, IReadOnlyList<string> tokens)
     {
         var header = new StringBuilder(fieldName);
         var lineLength = fieldName.Length;
-        foreach (var clause in clauses)
+        foreach (var token in tokens)
         {
-            if (lineLength + 1 + clause.Length > PreferredLineLength && lineLength > fieldName.Length)
+            if (lineLength + 1 + token.Length > PreferredLineLength && lineLength > fieldName.Length)
             {
                 header.Append("\r\n\t");
                 lineLength = 1;
@@ -54,8 +61,8 @@ public static class ReceivedHeader
                 lineLength++;
             }
 
-            header.Append(clause);
-            lineLength += clause.Length;
+            header.Append(token);
+            lineLength += token.Length;
         }
 
         return header.Append("\r\n").ToString();

@@ -1,0 +1,43 @@
+using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MtaServerless.Edge;
+using MtaServerless.Functions;
+using MtaServerless.Pipeline;
+
+namespace MtaServerless.LocalRunner;
+
+/// <summary>
+/// The edge and the Functions app's classes in one host: the edge's listeners, and the WebJobs SDK
+/// queue engine (the one inside the Azure Functions host) running <see cref="LocalTriggers"/>.
+/// </summary>
+public static class LocalRunnerHost
+{
+    /// <param name="configuration">Needs <c>MtaStorage</c>, the <c>Edge</c> and <c>Pipeline</c> sections.</param>
+    /// <param name="hostJsonPath">The Functions app's host.json, whose queue settings the engine takes.</param>
+    public static IHost Build(IConfiguration configuration, string hostJsonPath)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = new HostBuilder()
+            .ConfigureAppConfiguration(config => config.AddConfiguration(configuration))
+            .ConfigureLogging((context, logging) =>
+            {
+                logging.AddConfiguration(context.Configuration.GetSection("Logging"));
+                logging.AddSimpleConsole(console => console.SingleLine = true);
+            })
+            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)))
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton<ITypeLocator, LocalTriggersTypeLocator>();
+                services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                services.AddMtaPipeline(configuration);
+                services.AddMtaEdge(configuration);
+                services.AddSingleton<IngestFunction>();
+                services.AddSingleton<DeliverFunction>();
+            });
+        return builder.Build();
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MtaServerless.Core.Storage;
+using MtaServerless.Edge;
+using MtaServerless.LocalRunner;
+
+var configuration = new ConfigurationBuilder()
+    .SetBasePath(AppContext.BaseDirectory)
+    .AddJsonFile("appsettings.json", optional: false)
+    .AddEnvironmentVariables()
+    .AddCommandLine(args)
+    .Build();
+
+var infra = configuration["LocalStack:InfraDirectory"] ?? RepositoryPaths.FindInfraDirectory();
+var azuriteSettings = new AzuriteSettings(
+    infra,
+    configuration["LocalStack:DataDirectory"] ?? Path.Combine(infra, "..", ".local", "azurite"),
+    configuration.GetValue("LocalStack:BlobPort", 10000),
+    configuration.GetValue("LocalStack:QueuePort", 10001),
+    configuration.GetValue("LocalStack:TablePort", 10002));
+
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stopping.Cancel();
+};
+
+Console.WriteLine($"Starting Azurite from {infra} (data in {Path.GetFullPath(azuriteSettings.DataDirectory)})...");
+await using var azurite = await AzuriteProcess.StartAsync(azuriteSettings, stopping.Token);
+var stack = new ConfigurationBuilder()
+    .AddConfiguration(configuration)
+    .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.Connection] = azurite.ConnectionString })
+    .Build();
+
+var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString);
+await storage.EnsureCreatedAsync(stopping.Token);
+var seeded = await RouteSeeder.SeedIfEmptyAsync(storage.Routes, Path.Combine(AppContext.BaseDirectory, "routes.sample.json"), stopping.Token);
+
+using var host = LocalRunnerHost.Build(stack, Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
+await host.StartAsync(stopping.Token);
+
+Console.WriteLine($"Azurite:  blob http://127.0.0.1:{azuriteSettings.BlobPort}, queue http://127.0.0.1:{azuriteSettings.QueuePort}, table http://127.0.0.1:{azuriteSettings.TablePort}");
+Console.WriteLine($"Routes:   {(seeded > 0 ? $"{seeded} seeded from routes.sample.json" : "kept from the routes table")}");
+foreach (var endpoint in host.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints)
+{
+    Console.WriteLine($"SMTP:     listening on {endpoint}");
+}
+
+Console.WriteLine("Functions: Ingest (queue inbound), Deliver (queue delivery) on the WebJobs SDK. Ctrl+C stops everything.");
+try
+{
+    await Task.Delay(Timeout.Infinite, stopping.Token);
+}
+catch (OperationCanceledException)
+{
+    Console.WriteLine("Stopping...");
+}
+
+await host.StopAsync(CancellationToken.None);

@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MtaServerless.Core.Storage;
+using MtaServerless.Edge;
+
+namespace MtaServerless.Testing;
+
+/// <summary>The edge alone, on an ephemeral loopback port, spooling to the given storage.</summary>
+public sealed class EdgeHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EdgeHost(IHost host)
+    {
+        _host = host;
+        Endpoint = host.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints[0];
+    }
+
+    public IPEndPoint Endpoint { get; }
+
+    public static async Task<EdgeHost> StartAsync(string storageConnectionString)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageNames.Connection] = storageConnectionString,
+            ["Edge:HostName"] = "edge.test",
+            ["Edge:Listeners:0:Name"] = "mx",
+            ["Edge:Listeners:0:Address"] = "127.0.0.1",
+            ["Edge:Listeners:0:Port"] = "0",
+        });
+        builder.Services.AddMtaEdge(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new EdgeHost(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.Mail;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+using MtaServerless.LocalRunner;
+
+namespace MtaServerless.Testing;
+
+/// <summary>One message as the remote MTA received it: envelope and the exact bytes of DATA.</summary>
+public sealed record ReceivedMail(string From, IReadOnlyList<string> To, byte[] Data);
+
+/// <summary>
+/// The remote MTA (a smarthost) on loopback: cosullivan's SmtpServer, an SMTP implementation
+/// independent of ours. A script decides the reply to each end-of-data.
+/// </summary>
+public sealed class SmtpSink : IAsyncDisposable
+{
+    private readonly SmtpServer.SmtpServer _server;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+    private readonly RecordingStore _store;
+
+    private SmtpSink(int port, Func<int, SmtpResponse> replyToData)
+    {
+        Port = port;
+        _store = new RecordingStore(replyToData);
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("sink.localhost")
+            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Build();
+        var services = new ServiceProvider();
+        services.Add(_store);
+        _server = new SmtpServer.SmtpServer(options, services);
+        _running = _server.StartAsync(_stop.Token);
+    }
+
+    public int Port { get; }
+
+    /// <summary>Messages the sink accepted (it replied 250 to their DATA).</summary>
+    public IReadOnlyCollection<ReceivedMail> Accepted => _store.Accepted;
+
+    /// <summary>How many times a client reached end-of-data, whatever the reply.</summary>
+    public int DataAttempts => _store.Attempts;
+
+    /// <param name="replyToData">Given the 1-based number of this end-of-data, the reply to send; default 250.</param>
+    public static SmtpSink Start(Func<int, SmtpResponse>? replyToData = null) =>
+        new(AzuriteProcess.FreePorts().Blob, replyToData ?? (_ => SmtpResponse.Ok));
+
+    public static SmtpResponse Reply(int code, string text) => new((SmtpReplyCode)code, text);
+
+    public async Task<ReceivedMail> WaitForAcceptedAsync(int count, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (_store.Accepted.Count < count)
+        {
+            try
+            {
+                await Task.Delay(50, deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The sink accepted {_store.Accepted.Count} of {count} messages within {timeout} ({_store.Attempts} DATA attempts).");
+            }
+        }
+
+        return _store.Accepted.First();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _server.Shutdown();
+        await _stop.CancelAsync();
+        try
+        {
+            await _running.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class RecordingStore(Func<int, SmtpResponse> replyToData) : MessageStore
+    {
+        private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
+        private int _attempts;
+
+        public IReadOnlyCollection<ReceivedMail> Accepted => _accepted;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            var reply = replyToData(Interlocked.Increment(ref _attempts));
+            if (reply.ReplyCode == SmtpReplyCode.Ok)
+            {
+                _accepted.Enqueue(new ReceivedMail(
+                    transaction.From.AsAddress(),
+                    transaction.To.Select(to => to.AsAddress()).ToList(),
+                    buffer.ToArray()));
+            }
+
+            return Task.FromResult(reply);
+        }
+    }
+}

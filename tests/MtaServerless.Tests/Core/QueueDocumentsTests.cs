@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Routing;
+
+namespace MtaServerless.Tests.Core;
+
+public sealed class QueueDocumentsTests
+{
+    private static readonly DateTimeOffset ReceivedAt = new(2026, 11, 28, 14, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void InboundMessage_SerializeThenDeserialize_RoundTripsEveryField()
+    {
+        var message = Inbound(2);
+
+        var back = QueueDocuments.DeserializeInbound(QueueDocuments.Serialize(message));
+
+        Assert.Equal(message.Id, back.Id);
+        Assert.Equal(message.Blob, back.Blob);
+        Assert.Equal(message.Session, back.Session);
+        Assert.Equal(message.TraceParent, back.TraceParent);
+        Assert.Equal(message.Envelope with { Recipients = [] }, back.Envelope with { Recipients = [] });
+        Assert.Equal(message.Envelope.Recipients, back.Envelope.Recipients);
+    }
+
+    [Fact]
+    public void DeliveryTask_SerializeThenDeserialize_RoundTripsEveryField()
+    {
+        var task = new DeliveryTask(
+            "id1",
+            "2026/11/28/id1.eml",
+            new Route("*", RouteAction.Smarthost, "relay.example.net", 587, TlsMode.Required, false, "cred"),
+            "alice@example.org",
+            ["bob@example.com", "carol@example.com"],
+            "Received: from x\r\n",
+            3,
+            ReceivedAt,
+            SmtpUtf8: true,
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        var json = QueueDocuments.Serialize(task);
+        var back = QueueDocuments.DeserializeDelivery(json);
+
+        Assert.Equal(task with { Recipients = [] }, back with { Recipients = [] });
+        Assert.Equal(task.Recipients, back.Recipients);
+        Assert.Equal("smarthost", JsonNode.Parse(json)!["route"]!["action"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Serialize_Always_WritesVersionOne()
+    {
+        var json = JsonNode.Parse(QueueDocuments.Serialize(Inbound(1)))!;
+
+        Assert.Equal(1, json["v"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Deserialize_UnknownVersion_IsRefused()
+    {
+        var json = JsonNode.Parse(QueueDocuments.Serialize(Inbound(1)))!;
+        json["v"] = 2;
+
+        var error = Assert.Throws<JsonException>(() => QueueDocuments.DeserializeInbound(json.ToJsonString()));
+        Assert.Contains("version 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_MissingRequiredField_IsRefused()
+    {
+        var json = JsonNode.Parse(QueueDocuments.Serialize(Inbound(1)))!.AsObject();
+        json.Remove("blob");
+
+        Assert.Throws<JsonException>(() => QueueDocuments.DeserializeInbound(json.ToJsonString()));
+    }
+
+    [Fact]
+    public void Serialize_HundredRecipients_StaysUnderTheQueueLimit()
+    {
+        var json = QueueDocuments.Serialize(Inbound(100));
+
+        Assert.InRange(QueueDocuments.EncodedLength(json), 1, QueueDocuments.MaxEncodedBytes);
+    }
+
+    [Fact]
+    public void Serialize_TooManyRecipients_FailsClearlyInsteadOfTruncating()
+    {
+        var error = Assert.Throws<QueueDocumentTooLargeException>(() => QueueDocuments.Serialize(Inbound(2000)));
+
+        Assert.True(error.EncodedBytes > QueueDocuments.MaxEncodedBytes);
+        Assert.Contains("queue limit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", 0)]
+    [InlineData("a", 4)]
+    [InlineData("abc", 4)]
+    [InlineData("abcd", 8)]
+    [InlineData("é", 4)]
+    public void EncodedLength_CountsBase64OfUtf8(string json, int expected)
+    {
+        Assert.Equal(expected, QueueDocuments.EncodedLength(json));
+        Assert.Equal(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(json)).Length, expected);
+    }
+
+    private static InboundMessage Inbound(int recipients) => new(
+        "0196f2a4c0e07a3b9c1d2e3f40516273",
+        "2026/11/28/0196f2a4c0e07a3b9c1d2e3f40516273.eml",
+        new Envelope(
+            "alice@example.org",
+            Enumerable.Range(0, recipients).Select(i => new EnvelopeRecipient($"recipient-number-{i:D4}@some-long-domain.example.com", "SUCCESS,FAILURE", $"rfc822;recipient-number-{i:D4}@some-long-domain.example.com")).ToList(),
+            "8BITMIME",
+            SmtpUtf8: false,
+            DeclaredSize: 1234,
+            Ret: "HDRS",
+            EnvId: "env-1"),
+        new SessionInfo("192.0.2.10", "client.example.org", "ESMTPS", "mx", ReceivedAt, "mx1.example.net", "TLSv1.3 TLS_AES_256_GCM_SHA384", null),
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+}
