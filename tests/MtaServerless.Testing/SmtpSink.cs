@@ -10,7 +10,7 @@ using MtaServerless.LocalRunner;
 
 namespace MtaServerless.Testing;
 
-/// <summary>One message as the remote MTA received it: envelope and the exact bytes of DATA.</summary>
+/// <summary>One message as the remote MTA received it: envelope and the bytes of DATA, dot-unstuffed, ending in CRLF.</summary>
 public sealed record ReceivedMail(string From, IReadOnlyList<string> To, byte[] Data);
 
 /// <summary>
@@ -99,10 +99,11 @@ public sealed class SmtpSink : IAsyncDisposable
             var reply = replyToData(Interlocked.Increment(ref _attempts));
             if (reply.ReplyCode == SmtpReplyCode.Ok)
             {
+                // SmtpServer counts the CRLF before the final dot as part of the terminator; RFC 5321 4.1.1.4 says it ends the last line.
                 _accepted.Enqueue(new ReceivedMail(
                     transaction.From.AsAddress(),
                     transaction.To.Select(to => to.AsAddress()).ToList(),
-                    buffer.ToArray()));
+                    [.. buffer.ToArray(), (byte)'\r', (byte)'\n']));
             }
 
             return Task.FromResult(reply);
