@@ -1,0 +1,69 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using MtaServerless.Core.Storage;
+using MtaServerless.Functions;
+using MtaServerless.LocalRunner;
+
+namespace MtaServerless.Tests.Infrastructure;
+
+/// <summary>
+/// The Functions host reads <c>functions.metadata</c>, written by the worker SDK at build time; it
+/// must bind each function to the contract's queue and connection, or the deployed app listens
+/// to the wrong place.
+/// </summary>
+public sealed class FunctionsMetadataTests
+{
+    private static readonly Lazy<JsonArray> Metadata = new(Load);
+
+    [Theory]
+    [InlineData(FunctionNames.Ingest, StorageNames.InboundQueue, "MtaServerless.Functions.IngestFunction.RunAsync")]
+    [InlineData(FunctionNames.Deliver, StorageNames.DeliveryQueue, "MtaServerless.Functions.DeliverFunction.RunAsync")]
+    public void Function_IsBoundToItsQueueThroughTheStorageConnection(string name, string queue, string entryPoint)
+    {
+        var function = Assert.Single(Metadata.Value, f => f!["name"]!.GetValue<string>() == name)!;
+
+        Assert.Equal(entryPoint, function["entryPoint"]!.GetValue<string>());
+        Assert.Equal("dotnet-isolated", function["language"]!.GetValue<string>());
+        var binding = Assert.Single(function["bindings"]!.AsArray())!;
+        Assert.Equal("queueTrigger", binding["type"]!.GetValue<string>());
+        Assert.Equal("In", binding["direction"]!.GetValue<string>());
+        Assert.Equal(queue, binding["queueName"]!.GetValue<string>());
+        Assert.Equal(StorageNames.Connection, binding["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Metadata_HasExactlyTheContractsFunctions()
+    {
+        var names = Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
+
+        Assert.Equal([FunctionNames.Deliver, FunctionNames.Ingest], names);
+    }
+
+    [Fact]
+    public void HostJson_QueueSettingsAreExplicitAndUnderstoodByTheLocalRunner()
+    {
+        var hostJson = Path.Combine(FunctionsOutput(), HostJsonQueueOptions.FileName);
+        var queues = JsonNode.Parse(File.ReadAllText(hostJson))!["extensions"]!["queues"]!.AsObject();
+        var options = new Microsoft.Azure.WebJobs.Host.QueuesOptions();
+
+        HostJsonQueueOptions.Apply(hostJson, options);
+
+        Assert.Equal(queues["batchSize"]!.GetValue<int>(), options.BatchSize);
+        Assert.Equal(queues["maxDequeueCount"]!.GetValue<int>(), options.MaxDequeueCount);
+        Assert.Equal(TimeSpan.Parse(queues["maxPollingInterval"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), options.MaxPollingInterval);
+        Assert.Equal(TimeSpan.Parse(queues["visibilityTimeout"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), options.VisibilityTimeout);
+        Assert.Equal(Azure.Storage.Queues.QueueMessageEncoding.Base64, options.MessageEncoding);
+    }
+
+    private static JsonArray Load() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsOutput(), "functions.metadata")))!.AsArray();
+
+    /// <summary>The Functions project's own build output, in the configuration these tests were built in.</summary>
+    private static string FunctionsOutput()
+    {
+        var configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        var output = Path.Combine(RepositoryPaths.FindInfraDirectory(), "..", "functions", "MtaServerless.Functions", "bin", configuration, "net10.0");
+        Assert.True(File.Exists(Path.Combine(output, "functions.metadata")), $"No functions.metadata in {output}: build the solution first.");
+        return output;
+    }
+}

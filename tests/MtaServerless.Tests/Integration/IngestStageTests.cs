@@ -1,0 +1,113 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Routing;
+using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Ingest;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Tests.Integration;
+
+public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+        foreach (var route in new[]
+        {
+            new Route("example.com", RouteAction.Smarthost, "relay-a.test", 25),
+            new Route("*.example.com", RouteAction.Smarthost, "relay-b.test", 25),
+            new Route("blocked.example", RouteAction.Reject, RejectText: "Not here"),
+        })
+        {
+            await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        }
+
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.Connection] = azurite.ConnectionString })
+            .Build();
+        _services = new ServiceCollection().AddLogging().AddMtaPipeline(configuration).BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    [Fact]
+    public async Task Run_RecipientsOnTwoHops_WritesOneRecordEachAndOneTaskPerHop()
+    {
+        var message = Message("a@example.com", "b@EXAMPLE.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example");
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        var records = await RecordsAsync(message.Id);
+        Assert.Equal(["a@example.com", "b@example.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example"], records.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(DeliveryStatus.Queued, records["a@example.com"].Status);
+        Assert.Equal("example.com", records["a@example.com"].Route);
+        Assert.Equal("*.example.com", records["c@mail.example.com"].Route);
+        Assert.Equal((DeliveryStatus.Failed, "550 5.7.1 Not here"), (records["d@blocked.example"].Status, records["d@blocked.example"].LastReply));
+        Assert.Equal(DeliveryStatus.Failed, records["e@unrouted.example"].Status);
+        Assert.StartsWith("550 5.1.2 ", records["e@unrouted.example"].LastReply, StringComparison.Ordinal);
+
+        var tasks = await TasksAsync();
+        Assert.Equal(2, tasks.Count);
+        var first = Assert.Single(tasks, t => t.Route.Host == "relay-a.test");
+        Assert.Equal(["a@example.com", "b@example.com"], first.Recipients);
+        Assert.Equal(["c@mail.example.com"], Assert.Single(tasks, t => t.Route.Host == "relay-b.test").Recipients);
+        Assert.All(tasks, t =>
+        {
+            Assert.Equal(1, t.Attempt);
+            Assert.Equal(message.Session.ReceivedAt, t.FirstAttemptAt);
+            Assert.Equal(ReceivedHeader.Build(message), t.Headers);
+            Assert.Equal(message.Blob, t.Blob);
+        });
+    }
+
+    [Fact]
+    public async Task Run_SameMessageAgain_KeepsRecordedStatesAndReschedulesOnlyPendingRecipients()
+    {
+        var message = Message("a@example.com", "b@example.com");
+        await Stage.RunAsync(message, CancellationToken.None);
+        var delivered = (await RecordsAsync(message.Id))["a@example.com"];
+        delivered.Status = DeliveryStatus.Delivered;
+        await azurite.Storage.Deliveries.UpdateEntityAsync(delivered, delivered.ETag);
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await RecordsAsync(message.Id))["a@example.com"].Status);
+        Assert.Equal(["b@example.com"], Assert.Single(await TasksAsync()).Recipients);
+    }
+
+    private IngestStage Stage => _services.GetRequiredService<IngestStage>();
+
+    private async Task<Dictionary<string, DeliveryEntity>> RecordsAsync(string id)
+    {
+        var records = new Dictionary<string, DeliveryEntity>(StringComparer.Ordinal);
+        await foreach (var record in azurite.Storage.Deliveries.QueryAsync<DeliveryEntity>(r => r.PartitionKey == id))
+        {
+            records[record.Recipient] = record;
+        }
+
+        return records;
+    }
+
+    private async Task<IReadOnlyList<DeliveryTask>> TasksAsync()
+    {
+        var peeked = await azurite.Storage.Delivery.PeekMessagesAsync(32);
+        return peeked.Value.Select(m => QueueDocuments.DeserializeDelivery(m.Body.ToString())).ToList();
+    }
+
+    private static InboundMessage Message(params string[] recipients)
+    {
+        var id = Guid.CreateVersion7().ToString("N");
+        return new InboundMessage(
+            id,
+            $"2026/11/28/{id}.eml",
+            new Envelope("alice@example.org", recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", DateTimeOffset.UtcNow, "edge.test"));
+    }
+}
