@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Spool;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -29,7 +30,7 @@ public sealed class EdgeHostingTests
         Assert.NotEqual(bound[0].Port, bound[1].Port);
         foreach (var endpoint in bound)
         {
-            await using var client = await SmtpTestClient.ConnectAsync(endpoint);
+            await using var client = await SmtpWireClient.ConnectAsync(endpoint);
             await client.ExpectAsync("220 ");
         }
 

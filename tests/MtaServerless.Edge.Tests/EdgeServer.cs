@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Spool;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -45,7 +46,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         return new EdgeServer(host, spool);
     }
 
-    public Task<SmtpTestClient> ConnectAsync() => SmtpTestClient.ConnectAsync(Endpoint);
+    public Task<SmtpWireClient> ConnectAsync() => SmtpWireClient.ConnectAsync(Endpoint);
 
     public Task StopAsync() => _host.StopAsync();
 

@@ -1,4 +1,5 @@
 using System.Text;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -31,7 +32,7 @@ public sealed class SmtpConversationTests
         await client.SendAsync(Message);
         var queued = await client.ExpectAsync("250 2.0.0 Ok: queued as ");
         await client.CommandAsync("QUIT", "221 2.0.0");
-        Assert.Null(await client.ReadReplyAsync());
+        await client.ExpectClosedAsync();
 
         var message = Assert.Single(edge.Spool.Committed);
         Assert.EndsWith(message.Id, queued, StringComparison.Ordinal);
@@ -56,10 +57,7 @@ public sealed class SmtpConversationTests
         await client.SendAsync("HELO client.example\r\n" + Transaction + Message + "QUIT\r\n");
 
         await client.ExpectAsync($"250 {EdgeServer.HostName}");
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354 ");
+        await ExpectTransactionAcceptedAsync(client);
         await client.ExpectAsync("250 2.0.0 Ok: queued as ");
         await client.ExpectAsync("221 2.0.0");
         Assert.Equal("SMTP", Assert.Single(edge.Spool.Committed).Session.Protocol);
@@ -74,10 +72,7 @@ public sealed class SmtpConversationTests
 
         await client.SendByteByByteAsync("EHLO client.example\r\n" + Transaction);
         await client.ExpectAsync("250-");
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354 ");
+        await ExpectTransactionAcceptedAsync(client);
         await client.SendByteByByteAsync(Message);
         await client.ExpectAsync("250 2.0.0 Ok: queued as ");
 
@@ -228,9 +223,7 @@ public sealed class SmtpConversationTests
         await using var edge = await EdgeServer.StartAsync();
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
-        await client.CommandAsync("MAIL FROM:<a@example.org>", "250");
-        await client.CommandAsync("RCPT TO:<b@example.com>", "250");
-        await client.CommandAsync("DATA", "354");
+        await SendTransactionAsync(client);
 
         await client.SendAsync(data + "NOOP\r\n");
 
@@ -246,12 +239,8 @@ public sealed class SmtpConversationTests
         await using var edge = await EdgeServer.StartAsync();
         await using (var client = await edge.ConnectAsync())
         {
-            await client.ExpectAsync("220 ");
-            await client.SendAsync("HELO client.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-            await client.ExpectAsync("250");
-            await client.ExpectAsync("250");
-            await client.ExpectAsync("250");
-            await client.ExpectAsync("354");
+            await client.GreetAsync();
+            await SendTransactionAsync(client);
             await client.SendAsync("Subject: unfinished\r\n");
         }
 
@@ -267,7 +256,7 @@ public sealed class SmtpConversationTests
         await client.ExpectAsync("220 ");
 
         await client.ExpectAsync("421 4.4.2");
-        Assert.Null(await client.ReadReplyAsync());
+        await client.ExpectClosedAsync();
     }
 
     [Fact]
@@ -280,13 +269,19 @@ public sealed class SmtpConversationTests
         await edge.DisposeAsync();
 
         await client.ExpectAsync("421 4.3.2");
-        Assert.Null(await client.ReadReplyAsync());
+        await client.ExpectClosedAsync();
     }
 
     /// <summary>Pipelines MAIL, two RCPTs and DATA in one write and reads their replies up to the 354.</summary>
-    private static async Task SendTransactionAsync(SmtpTestClient client)
+    private static async Task SendTransactionAsync(SmtpWireClient client)
     {
         await client.SendAsync(Transaction);
+        await ExpectTransactionAcceptedAsync(client);
+    }
+
+    /// <summary>Reads the replies to <see cref="Transaction"/>, however it was written: MAIL, two RCPTs, then DATA's 354.</summary>
+    private static async Task ExpectTransactionAcceptedAsync(SmtpWireClient client)
+    {
         await client.ExpectAsync("250 2.1.0");
         await client.ExpectAsync("250 2.1.5");
         await client.ExpectAsync("250 2.1.5");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Xunit;
 
 namespace MtaServerless.Testing;
 
@@ -37,6 +38,15 @@ public sealed class SmtpWireClient : IAsyncDisposable
         await _stream.FlushAsync();
     }
 
+    /// <summary>Sends one byte per write, so the server sees every possible buffer boundary.</summary>
+    public async Task SendByteByByteAsync(string text)
+    {
+        foreach (var b in Encoding.Latin1.GetBytes(text))
+        {
+            await SendAsync([b]);
+        }
+    }
+
     /// <summary>Reads one reply; for a multi-line reply, every line up to the one with a space after the code.</summary>
     public async Task<string> ReadReplyAsync()
     {
@@ -58,6 +68,38 @@ public sealed class SmtpWireClient : IAsyncDisposable
     {
         await SendAsync(line + "\r\n");
         return await ReadReplyAsync();
+    }
+
+    /// <summary>Reads one reply and checks how it starts, e.g. "250 2.1.5".</summary>
+    public async Task<string> ExpectAsync(string start)
+    {
+        var reply = await ReadReplyAsync();
+        Assert.StartsWith(start, reply, StringComparison.Ordinal);
+        return reply;
+    }
+
+    /// <summary>Sends one command line (CRLF added) and checks how its reply starts.</summary>
+    public async Task<string> CommandAsync(string line, string expected)
+    {
+        await SendAsync(line + "\r\n");
+        return await ExpectAsync(expected);
+    }
+
+    /// <summary>Reads the greeting and says EHLO: where most scripts start.</summary>
+    public async Task GreetAsync()
+    {
+        await ExpectAsync("220 ");
+        await CommandAsync("EHLO client.example", "250");
+    }
+
+    /// <summary>
+    /// Checks that the server closed the connection without another word. Reading the end of the
+    /// stream is the only way to see the close, and ReadReplyAsync treats it as an error.
+    /// </summary>
+    public async Task ExpectClosedAsync()
+    {
+        using var timeout = new CancellationTokenSource(ReplyTimeout);
+        Assert.Null(await _reader.ReadLineAsync(timeout.Token));
     }
 
     public async ValueTask DisposeAsync()
