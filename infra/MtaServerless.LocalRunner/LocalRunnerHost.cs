@@ -28,16 +28,17 @@ public static class LocalRunnerHost
                 logging.AddConfiguration(context.Configuration.GetSection("Logging"));
                 logging.AddSimpleConsole(console => console.SingleLine = true);
             })
-            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)))
             .ConfigureServices(services =>
             {
                 services.AddSingleton<ITypeLocator, LocalTriggersTypeLocator>();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
-                services.AddMtaPipeline(configuration);
                 services.AddMtaEdge(configuration);
+                services.AddMtaPipeline(configuration);
                 services.AddSingleton<IngestFunction>();
                 services.AddSingleton<DeliverFunction>();
-            });
+            })
+            // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
+            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)));
         return builder.Build();
     }
 }

@@ -20,6 +20,7 @@ var azuriteSettings = new AzuriteSettings(
     configuration.GetValue("LocalStack:QueuePort", 10001),
     configuration.GetValue("LocalStack:TablePort", 10002));
 
+// Ctrl+C during start-up (npm ci, Azurite) stops the start; once the host runs, its console lifetime takes over.
 using var stopping = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -39,7 +40,16 @@ await storage.EnsureCreatedAsync(stopping.Token);
 var seeded = await RouteSeeder.SeedIfEmptyAsync(storage.Routes, Path.Combine(AppContext.BaseDirectory, "routes.sample.json"), stopping.Token);
 
 using var host = LocalRunnerHost.Build(stack, Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
-await host.StartAsync(stopping.Token);
+try
+{
+    await host.StartAsync(stopping.Token);
+}
+catch
+{
+    // Stop what did start (queue listeners) before Azurite goes away under it.
+    await host.StopAsync(CancellationToken.None);
+    throw;
+}
 
 Console.WriteLine($"Azurite:  blob http://127.0.0.1:{azuriteSettings.BlobPort}, queue http://127.0.0.1:{azuriteSettings.QueuePort}, table http://127.0.0.1:{azuriteSettings.TablePort}");
 Console.WriteLine($"Routes:   {(seeded > 0 ? $"{seeded} seeded from routes.sample.json" : "kept from the routes table")}");
@@ -49,13 +59,7 @@ foreach (var endpoint in host.Services.GetRequiredService<SmtpEdgeService>().Bou
 }
 
 Console.WriteLine("Functions: Ingest (queue inbound), Deliver (queue delivery) on the WebJobs SDK. Ctrl+C stops everything.");
-try
-{
-    await Task.Delay(Timeout.Infinite, stopping.Token);
-}
-catch (OperationCanceledException)
-{
-    Console.WriteLine("Stopping...");
-}
 
-await host.StopAsync(CancellationToken.None);
+// The host's console lifetime ends it on Ctrl+C and SIGTERM alike; Azurite is stopped when this scope ends.
+await host.WaitForShutdownAsync(stopping.Token);
+Console.WriteLine("Stopped.");
