@@ -143,6 +143,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
             return executable;
         }
 
+        // Test classes start their Azurites in parallel, from one process or several: one npm ci at a time.
+        await using var installLock = await LockFileAsync(Path.Combine(infraDirectory, ".npm-ci.lock"), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(executable))
+        {
+            return executable;
+        }
+
         var npm = new ProcessStartInfo("npm")
         {
             WorkingDirectory = infraDirectory,
@@ -166,6 +173,21 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
 
         return executable;
+    }
+
+    private static async Task<FileStream> LockFileAsync(string path, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task WaitForPortsAsync(CancellationToken cancellationToken)
