@@ -141,12 +141,12 @@ public sealed partial class DeliverStage(
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Delivery task for {MessageId} attempt {Attempt}: every recipient is already final")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Delivery task for {MessageId} attempt {Attempt}: every recipient is already final")]
     private static partial void LogNothingPending(ILogger logger, string messageId, int attempt);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients deferred after attempt {Attempt}, next try in {Delay}")]
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients deferred after attempt {Attempt}, next try in {Delay}")]
     private static partial void LogDeferred(ILogger logger, string messageId, int count, int attempt, TimeSpan delay);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Delivery record of {MessageId} for {Recipient} changed concurrently; keeping the other write")]
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Delivery record of {MessageId} for {Recipient} changed concurrently; keeping the other write")]
     private static partial void LogConcurrentUpdate(ILogger logger, string messageId, string recipient);
 }

@@ -110,6 +110,6 @@ public sealed partial class SmarthostRelay(IOptions<PipelineOptions> options, IL
         _ => false,
     };
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Relay to {Host}:{Port} failed")]
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Relay to {Host}:{Port} failed")]
     private static partial void LogConnectionFailed(ILogger logger, string host, int port, Exception exception);
 }

@@ -107,10 +107,10 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Message {MessageId} ingested: {Recipients} recipients, {Pending} to deliver")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Message {MessageId} ingested: {Recipients} recipients, {Pending} to deliver")]
     private static partial void LogIngested(ILogger logger, string messageId, int recipients, int pending);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Message {MessageId} was ingested before; keeping the stored recipient states")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Message {MessageId} was ingested before; keeping the stored recipient states")]
     private static partial void LogReplay(ILogger logger, string messageId);
 
     private sealed record RecipientPlan(string Recipient, Route? Route, string? Failure)
