@@ -1,0 +1,145 @@
+// Grants one identity its roles, each on the narrowest scope that works: a single container, queue or
+// table where the data plane allows it, the account only where a service needs account-wide access.
+// Names are guid(scope, principal, role), so a redeployment finds the same assignment.
+
+import { roleName, scopedRole, roleDefinitionIds } from 'roles.bicep'
+
+param principalId string
+param storageAccountName string
+param keyVaultName string
+param applicationInsightsName string
+
+@description('Roles on the whole storage account.')
+param accountRoles roleName[] = []
+
+@description('Roles on single blob containers.')
+param containerRoles scopedRole[] = []
+
+@description('Roles on single queues.')
+param queueRoles scopedRole[] = []
+
+@description('Roles on single tables.')
+param tableRoles scopedRole[] = []
+
+@description('Roles on the Key Vault.')
+param keyVaultRoles roleName[] = []
+
+@description('Roles on the Application Insights component (Entra-authenticated telemetry).')
+param applicationInsightsRoles roleName[] = []
+
+resource account 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+  }
+
+  resource queueService 'queueServices' existing = {
+    name: 'default'
+  }
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = [
+  for grant in containerRoles: {
+    parent: account::blobService
+    name: grant.name
+  }
+]
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' existing = [
+  for grant in queueRoles: {
+    parent: account::queueService
+    name: grant.name
+  }
+]
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-01' existing = [
+  for grant in tableRoles: {
+    parent: account::tableService
+    name: grant.name
+  }
+]
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource onAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in accountRoles: {
+    name: guid(account.id, principalId, roleDefinitionIds[role])
+    scope: account
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
+    }
+  }
+]
+
+resource onContainers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (grant, i) in containerRoles: {
+    name: guid(containers[i].id, principalId, roleDefinitionIds[grant.role])
+    scope: containers[i]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
+    }
+  }
+]
+
+resource onQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (grant, i) in queueRoles: {
+    name: guid(queues[i].id, principalId, roleDefinitionIds[grant.role])
+    scope: queues[i]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
+    }
+  }
+]
+
+resource onTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (grant, i) in tableRoles: {
+    name: guid(tables[i].id, principalId, roleDefinitionIds[grant.role])
+    scope: tables[i]
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
+    }
+  }
+]
+
+resource onVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in keyVaultRoles: {
+    name: guid(vault.id, principalId, roleDefinitionIds[role])
+    scope: vault
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
+    }
+  }
+]
+
+resource onInsights 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in applicationInsightsRoles: {
+    name: guid(insights.id, principalId, roleDefinitionIds[role])
+    scope: insights
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
+    }
+  }
+]

@@ -1,0 +1,33 @@
+// Built-in role definitions the deployment grants, by name, so that every grant reads as what it allows.
+// Compile-time import only: nothing here is deployed.
+
+@export()
+@description('The built-in roles this deployment may grant; nothing broader (no Owner, no Contributor).')
+type roleName =
+  | 'Storage Blob Data Owner'
+  | 'Storage Blob Data Contributor'
+  | 'Storage Queue Data Contributor'
+  | 'Storage Queue Data Message Sender'
+  | 'Storage Table Data Contributor'
+  | 'Storage Table Data Reader'
+  | 'Key Vault Secrets User'
+  | 'Monitoring Metrics Publisher'
+
+@export()
+@description('A role on one named child of the storage account (a container, a queue or a table).')
+type scopedRole = {
+  name: string
+  role: roleName
+}
+
+@export()
+var roleDefinitionIds = {
+  'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  'Storage Queue Data Message Sender': 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  'Storage Table Data Reader': '76199698-9eea-4c19-bc75-cec21354c6b6'
+  'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6'
+  'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
+}
