@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Cli.Tests;
+
+public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Add_ThenList_ShowsTheRouteAsATable()
+    {
+        var added = await CliRun.RunAsync(azurite, "routes", "add", "Example.COM", "--action", "smarthost", "--host", "relay.example.net", "--port", "587", "--tls", "required", "--credential-ref", "relay");
+        var listed = await CliRun.RunAsync(azurite, "routes", "list");
+
+        Assert.Equal(0, added.ExitCode);
+        Assert.Equal(0, listed.ExitCode);
+        Assert.StartsWith("Pattern", listed.Lines[0], StringComparison.Ordinal);
+        Assert.Contains(listed.Lines, line => Regex.IsMatch(line, @"^example\.com\s+smarthost\s+relay\.example\.net\s+587\s+required\s+no\s+relay$"));
+    }
+
+    [Fact]
+    public async Task List_Json_GivesOneObjectPerRoute()
+    {
+        await CliRun.RunAsync(azurite, "routes", "add", "*.json.example", "--action", "mx", "--accepts-inbound");
+
+        var listed = await CliRun.RunAsync(azurite, "routes", "list", "--json");
+
+        var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "*.json.example")!;
+        Assert.Equal("mx", route["action"]!.GetValue<string>());
+        Assert.True(route["acceptsInbound"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("unknown action 'teleport'", "routes", "add", "a.example", "--action", "teleport")]
+    [InlineData("unknown TLS mode 'sometimes'", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--tls", "sometimes")]
+    [InlineData("without a host", "routes", "add", "a.example", "--action", "smarthost")]
+    [InlineData("not a valid domain", "routes", "add", "bad..example", "--action", "mx")]
+    [InlineData("--action", "routes", "add", "a.example")]
+    [InlineData("--port", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--port", "many")]
+    [InlineData("not a mail address", "routes", "test", "no-at-sign")]
+    [InlineData("frobnicate", "routes", "frobnicate")]
+    public async Task BadInput_ExitsWithTwoAndSaysWhy(string expected, params string[] args)
+    {
+        var run = await CliRun.RunAsync(azurite, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Remove_ExistingRoute_IsGone_AndAgainExitsWithOne()
+    {
+        await CliRun.RunAsync(azurite, "routes", "add", "gone.example", "--action", "reject", "--reject-text", "No thanks");
+
+        var removed = await CliRun.RunAsync(azurite, "routes", "remove", "GONE.example");
+        var again = await CliRun.RunAsync(azurite, "routes", "remove", "gone.example");
+        var listed = await CliRun.RunAsync(azurite, "routes", "list");
+
+        Assert.Equal((0, "Removed route 'gone.example'."), (removed.ExitCode, removed.Output.Trim()));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("no route for 'gone.example'", again.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(listed.Lines, line => line.StartsWith("gone.example", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Test_Address_ShowsTheMostSpecificRouteAndItsNextHop()
+    {
+        await CliRun.RunAsync(azurite, "routes", "add", "*.corp.example", "--action", "smarthost", "--host", "relay.corp.example", "--port", "2525", "--tls", "none");
+        await CliRun.RunAsync(azurite, "routes", "add", "*.eu.corp.example", "--action", "mailbox");
+
+        var wildcard = await CliRun.RunAsync(azurite, "routes", "test", "bob@mail.corp.example", "--json");
+        var deeper = await CliRun.RunAsync(azurite, "routes", "test", "eve@x.eu.corp.example");
+
+        var hit = JsonNode.Parse(wildcard.Output)!.AsArray().Single()!;
+        Assert.Equal("*.corp.example", hit["pattern"]!.GetValue<string>());
+        Assert.Equal("relay.corp.example:2525 (tls none)", hit["nextHop"]!.GetValue<string>());
+        Assert.Contains("*.eu.corp.example", deeper.Output, StringComparison.Ordinal);
+        Assert.Contains("local mailboxes of x.eu.corp.example", deeper.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Test_NoMatchingRoute_ExitsWithOne()
+    {
+        var run = await CliRun.RunAsync(azurite, "routes", "test", "bob@nowhere.invalid-tld-for-tests");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("No route matches", run.Error, StringComparison.Ordinal);
+    }
+}
