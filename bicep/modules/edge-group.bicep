@@ -50,8 +50,9 @@ var tlsDirectory = '/run/tls'
 var tlsFile = '${tlsDirectory}/edge.pfx'
 
 // Waits until the certificate is in the vault (the first deployment creates the vault empty), then
-// writes it where the edge reads it. A group restart fetches a renewed certificate.
-var fetchCertificate = 'az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null && until az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE" --overwrite; do echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; done && chmod 0444 "$TLS_FILE"'
+// writes it where the edge reads it (Edge:Tls:PfxPath; Key Vault exports the PFX without a password).
+// A group restart fetches a renewed certificate.
+var fetchCertificate = 'az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null && until az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE"; do rm -f "$TLS_FILE"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; done && chmod 0444 "$TLS_FILE"'
 
 resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
   name: name
@@ -151,7 +152,7 @@ resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
             { name: 'Edge__Listeners__2__Role', value: 'submissions' }
             { name: 'Edge__Listeners__2__Address', value: '0.0.0.0' }
             { name: 'Edge__Listeners__2__Port', value: '465' }
-            { name: 'Edge__Tls__CertificatePath', value: tlsFile }
+            { name: 'Edge__Tls__PfxPath', value: tlsFile }
             { name: 'MtaStorage__blobServiceUri', value: storageBlobServiceUri }
             { name: 'MtaStorage__queueServiceUri', value: storageQueueServiceUri }
             { name: 'MtaStorage__tableServiceUri', value: storageTableServiceUri }
