@@ -18,7 +18,8 @@ public static class LocalRunnerHost
 {
     /// <param name="configuration">Needs <c>MtaStorage</c>, the <c>Edge</c> and <c>Pipeline</c> sections.</param>
     /// <param name="hostJsonPath">The Functions app's host.json, whose queue settings the engine takes.</param>
-    public static IHost Build(IConfiguration configuration, string hostJsonPath)
+    /// <param name="services">Registrations that take precedence over the defaults (e.g. storage clients that count transactions).</param>
+    public static IHost Build(IConfiguration configuration, string hostJsonPath, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = new HostBuilder()
@@ -28,14 +29,15 @@ public static class LocalRunnerHost
                 logging.AddConfiguration(context.Configuration.GetSection("Logging"));
                 logging.AddSimpleConsole(console => console.SingleLine = true);
             })
-            .ConfigureServices(services =>
+            .ConfigureServices(collection =>
             {
-                services.AddSingleton<ITypeLocator, LocalTriggersTypeLocator>();
-                services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
-                services.AddMtaEdge(configuration);
-                services.AddMtaPipeline(configuration);
-                services.AddSingleton<IngestFunction>();
-                services.AddSingleton<DeliverFunction>();
+                services?.Invoke(collection);
+                collection.AddSingleton<ITypeLocator, LocalTriggersTypeLocator>();
+                collection.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                collection.AddMtaEdge(configuration);
+                collection.AddMtaPipeline(configuration);
+                collection.AddSingleton<IngestFunction>();
+                collection.AddSingleton<DeliverFunction>();
             })
             // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
             .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)));

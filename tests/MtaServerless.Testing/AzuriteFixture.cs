@@ -17,6 +17,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public MtaStorageClients Storage { get; private set; } = null!;
 
+    public int BlobPort => Azurite.Settings.BlobPort;
+
+    public int QueuePort => Azurite.Settings.QueuePort;
+
+    public int TablePort => Azurite.Settings.TablePort;
+
     private AzuriteProcess Azurite => _azurite ?? throw new InvalidOperationException("Azurite has not started.");
 
     public async Task InitializeAsync()

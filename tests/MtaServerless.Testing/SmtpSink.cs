@@ -11,7 +11,10 @@ using MtaServerless.LocalRunner;
 namespace MtaServerless.Testing;
 
 /// <summary>One message as the remote MTA received it: envelope and the bytes of DATA, dot-unstuffed, ending in CRLF.</summary>
-public sealed record ReceivedMail(string From, IReadOnlyList<string> To, byte[] Data);
+public sealed record ReceivedMail(string From, IReadOnlyList<string> To, byte[] Data)
+{
+    public DateTimeOffset ArrivedAt { get; init; } = DateTimeOffset.UtcNow;
+}
 
 /// <summary>
 /// The remote MTA (a smarthost) on loopback: cosullivan's SmtpServer, an SMTP implementation

@@ -38,18 +38,20 @@ public sealed class MtaStorageClients
 
     public TableClient Deliveries => Tables.GetTableClient(StorageNames.DeliveriesTable);
 
-    public static MtaStorageClients FromConnectionString(string connectionString) => new(
-        new BlobServiceClient(connectionString),
-        new QueueServiceClient(connectionString, QueueOptions()),
-        new TableServiceClient(connectionString));
+    /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
+    public static MtaStorageClients FromConnectionString(string connectionString, StorageTransactionCounter? counter = null) => new(
+        new BlobServiceClient(connectionString, With(new BlobClientOptions(), counter, "blob")),
+        new QueueServiceClient(connectionString, With(QueueOptions(), counter, "queue")),
+        new TableServiceClient(connectionString, With(new TableClientOptions(), counter, "table")));
 
-    public static MtaStorageClients FromConfiguration(IConfiguration configuration, string name = StorageNames.Connection)
+    /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
+    public static MtaStorageClients FromConfiguration(IConfiguration configuration, string name = StorageNames.Connection, StorageTransactionCounter? counter = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var connectionString = configuration[name] ?? configuration.GetConnectionString(name);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return FromConnectionString(connectionString);
+            return FromConnectionString(connectionString, counter);
         }
 
         var section = configuration.GetSection(name);
@@ -62,9 +64,9 @@ public sealed class MtaStorageClients
             ManagedIdentityClientId = section["clientId"],
         });
         return new MtaStorageClients(
-            new BlobServiceClient(blobUri, credential),
-            new QueueServiceClient(queueUri, credential, QueueOptions()),
-            new TableServiceClient(tableUri, credential));
+            new BlobServiceClient(blobUri, credential, With(new BlobClientOptions(), counter, "blob")),
+            new QueueServiceClient(queueUri, credential, With(QueueOptions(), counter, "queue")),
+            new TableServiceClient(tableUri, credential, With(new TableClientOptions(), counter, "table")));
     }
 
     /// <summary>Creates every container, queue and table of the contract; safe to call again.</summary>
@@ -88,6 +90,18 @@ public sealed class MtaStorageClients
 
     /// <summary>The Functions queue trigger decodes base64, so every sender encodes it.</summary>
     private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    private static T With<T>(T options, StorageTransactionCounter? counter, string service)
+        where T : ClientOptions
+    {
+        if (counter is not null)
+        {
+            // Per retry: every try is a billed transaction.
+            options.AddPolicy(counter.For(service), HttpPipelinePosition.PerRetry);
+        }
+
+        return options;
+    }
 
     private static Uri ServiceUri(IConfigurationSection section, string key, string? accountName, string service, string name)
     {
