@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+using MtaServerless.Core.Storage;
+
+namespace MtaServerless.Bicep.Tests;
+
+/// <summary>The workbook and the alerts query only the telemetry declared in telemetry.json, and are deployed verbatim.</summary>
+[Collection(BicepCollection.Name)]
+public sealed class MonitoringTests(BicepBuild build)
+{
+    private static readonly TelemetryContract Telemetry = TelemetryContract.Load();
+
+    private static readonly string[] Sources = ["customEvents", "customMetrics"];
+
+    public static TheoryData<string, string> QueryFiles()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var folder in new[] { "queries", "alerts" })
+        {
+            foreach (var file in KqlFile.In(folder))
+            {
+                data.Add(folder, file.Name);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(QueryFiles))]
+    public void Query_IsWellFormed_AndUsesOnlyDeclaredTelemetry(string folder, string name)
+    {
+        var query = KqlFile.In(folder).Single(f => f.Name == name);
+
+        Assert.Contains(query.Source, Sources);
+        Assert.True(query.IsBalanced(), $"{name}: brackets or quotes do not pair up.");
+        Assert.NotEmpty(query.TelemetryNames);
+        Assert.All(query.TelemetryNames, n => Assert.Contains(n, Telemetry.Names));
+        var declared = query.TelemetryNames.SelectMany(Telemetry.DimensionsOf).ToHashSet(StringComparer.Ordinal);
+        Assert.All(query.Dimensions, d => Assert.True(declared.Contains(d), $"{name}: {d} is not a dimension of {string.Join(", ", query.TelemetryNames)}."));
+    }
+
+    [Fact]
+    public void Telemetry_EveryDeclaredEventAndMetric_IsQueried()
+    {
+        var used = KqlFile.In("queries").Concat(KqlFile.In("alerts")).SelectMany(q => q.TelemetryNames).ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(Telemetry.Names, n => Assert.True(used.Contains(n), $"{n} is declared in telemetry.json but no query reads it."));
+    }
+
+    [Fact]
+    public void Workbook_ShowsOutcomes_Latency_FailingHosts_AndQueues()
+    {
+        var queries = KqlFile.In("queries").ToDictionary(q => q.Name);
+
+        Assert.Equal(Telemetry.Events.Keys.Order(StringComparer.Ordinal), queries["outcomes-over-time.kql"].TelemetryNames.Order(StringComparer.Ordinal));
+        Assert.Contains("percentiles(", queries["delivery-latency.kql"].Query, StringComparison.Ordinal);
+        Assert.Equal(["RemoteHost", "ReplyCode", "EnhancedStatusCode", "MessageId"], queries["failing-remote-hosts.kql"].Dimensions);
+        Assert.Equal(["mta.queue.depth"], queries["queue-depth.kql"].TelemetryNames);
+        Assert.Equal(["mta.queue.oldest_age"], queries["queue-oldest-age.kql"].TelemetryNames);
+    }
+
+    [Fact]
+    public void Workbook_IsDeployed_WithEveryQueryFileVerbatim()
+    {
+        var template = ArmTemplate.ModuleTemplate(build.Main, "workbook");
+        var workbook = Assert.Single(ArmTemplate.ResourcesOfType(template, "Microsoft.Insights/workbooks"));
+        var strings = ArmTemplate.Strings(template).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal("[parameters('applicationInsightsId')]", workbook["properties"]!["sourceId"]!.GetValue<string>());
+        Assert.StartsWith("[string(", workbook["properties"]!["serializedData"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("[guid(", ArmTemplate.ModuleParameter(build.Main, "workbook", "name")!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.All(KqlFile.In("queries"), q => Assert.True(strings.Contains(q.Text), $"The workbook does not carry {q.Name}."));
+    }
+
+    [Fact]
+    public void Alerts_AreDeployed_WithEveryAlertQueryVerbatim_AndTheActionGroup()
+    {
+        var template = ArmTemplate.ModuleTemplate(build.Main, "alerts");
+        var definitions = template["variables"]!["definitions"]!.AsArray();
+        var strings = ArmTemplate.Strings(template).ToHashSet(StringComparer.Ordinal);
+        var rule = Assert.Single(ArmTemplate.ResourcesOfType(template, "Microsoft.Insights/scheduledQueryRules"));
+
+        Assert.Equal(KqlFile.In("alerts").Count, definitions.Count);
+        Assert.All(KqlFile.In("alerts"), q => Assert.True(strings.Contains(q.Text), $"No alert carries {q.Name}."));
+        Assert.Equal("[variables('actions')]", rule["properties"]!["actions"]!.GetValue<string>());
+        Assert.Contains("parameters('actionGroupId')", template["variables"]!["actions"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("[parameters('actionGroupId')]", ArmTemplate.ModuleParameter(build.Main, "alerts", "actionGroupId")!.GetValue<string>());
+        Assert.Equal("[parameters('edgeCount')]", ArmTemplate.ModuleParameter(build.Main, "alerts", "edgeCount")!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Alerts_NameTheContractsQueues()
+    {
+        var alerts = KqlFile.In("alerts").ToDictionary(q => q.Name);
+
+        Assert.Contains(StorageNames.PoisonSuffix, alerts["poison-queue-not-empty.kql"].Literals);
+        Assert.Contains(StorageNames.DeliveryQueue, alerts["deferred-backlog-growing.kql"].Literals);
+    }
+
+    [Fact]
+    public void EdgeNotReporting_LooksForTheRoleNameTheEdgeIsDeployedWith()
+    {
+        Assert.Contains(Telemetry.EdgeRoleName, KqlFile.In("alerts").Single(q => q.Name == "edge-not-reporting.kql").Literals);
+        Assert.EndsWith(".roles.edge.cloudRoleName]", build.Main["variables"]!["edgeTelemetryRoleName"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("[variables('edgeTelemetryRoleName')]", ArmTemplate.ModuleParameter(build.Main, "edges", "telemetryRoleName")!.GetValue<string>());
+
+        var group = Assert.Single(ArmTemplate.ResourcesOfType(ArmTemplate.ModuleTemplate(build.Main, "edges"), "Microsoft.ContainerInstance/containerGroups"));
+        var edge = group["properties"]!["containers"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "edge")!;
+        Assert.Equal("[parameters('telemetryRoleName')]", ArmTemplate.NameValues(edge["properties"]!["environmentVariables"]!)["OTEL_SERVICE_NAME"]);
+    }
+
+    [Fact]
+    public void Telemetry_IsValidJson_WithUniqueNames()
+    {
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Monitoring, "telemetry.json")))!;
+        var names = root["events"]!.AsArray().Concat(root["metrics"]!.AsArray()).Select(n => n!["name"]!.GetValue<string>()).ToArray();
+
+        Assert.Equal(names.Length, names.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(names, n => Assert.StartsWith("mta.", n, StringComparison.Ordinal));
+    }
+}
