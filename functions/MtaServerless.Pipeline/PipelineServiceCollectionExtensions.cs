@@ -4,7 +4,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Retry;
 
@@ -29,7 +31,12 @@ public static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<RouteCatalog>>(),
             sp.GetRequiredService<IOptions<PipelineOptions>>().Value.RouteCacheTtl));
-        services.AddSingleton<SmarthostRelay>();
+        services.AddSingleton(new SmtpCredentials(configuration));
+        services.AddSingleton<MxResolver>();
+        services.AddSingleton<SmtpRelay>();
+        services.AddSingleton<MailboxDelivery>();
+        services.AddSingleton<DeliveryLeases>();
+        services.AddSingleton<BounceSender>();
         services.AddSingleton<IngestStage>();
         services.AddSingleton<DeliverStage>();
         return services;

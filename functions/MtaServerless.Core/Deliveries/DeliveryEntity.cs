@@ -33,6 +33,18 @@ public sealed class DeliveryEntity : ITableEntity
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The run that holds the lease while the status is <see cref="DeliveryStatus.Leased"/>.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>After this instant a lease is abandoned (its worker crashed) and another run may take the recipient.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+
+    /// <summary>The RCPT NOTIFY parameter (RFC 3461), e.g. <c>FAILURE,DELAY</c> or <c>NEVER</c>; null when the client gave none.</summary>
+    public string? Notify { get; set; }
+
+    /// <summary>The RCPT ORCPT parameter as received (<c>rfc822;addr</c>); it becomes Original-Recipient in a DSN.</summary>
+    public string? Orcpt { get; set; }
+
     public bool IsFinal => DeliveryStatus.IsFinal(Status);
 
     public static DeliveryEntity Queued(string messageId, string recipient, string route, DateTimeOffset now) => new()
@@ -55,5 +67,11 @@ public static class DeliveryStatus
     public const string Delivered = "delivered";
     public const string Failed = "failed";
 
-    public static bool IsFinal(string status) => status is Delivered or Failed;
+    /// <summary>Held by one delivery run until it records the result or the lease expires.</summary>
+    public const string Leased = "leased";
+
+    /// <summary>Failed for good, and reported to the sender with a DSN unless NOTIFY or a null sender says otherwise.</summary>
+    public const string Bounced = "bounced";
+
+    public static bool IsFinal(string status) => status is Delivered or Failed or Bounced;
 }

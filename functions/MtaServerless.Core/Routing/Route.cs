@@ -6,6 +6,7 @@ namespace MtaServerless.Core.Routing;
 /// <param name="Pattern">An exact domain (<c>example.com</c>), a wildcard for its subdomains (<c>*.example.com</c>), or <c>*</c>.</param>
 /// <param name="AcceptsInbound">True when anyone may send mail for these domains (MX role); false when only authenticated or trusted clients may relay through it.</param>
 /// <param name="CredentialRef">The name of a secret in configuration or Key Vault; never the secret itself.</param>
+/// <param name="VerifyCertificate">True to require a certificate that chains to a trusted root and names the host; otherwise TLS only encrypts.</param>
 public sealed record Route(
     string Pattern,
     RouteAction Action,
@@ -14,7 +15,8 @@ public sealed record Route(
     TlsMode Tls = TlsMode.Opportunistic,
     bool AcceptsInbound = false,
     string? CredentialRef = null,
-    string? RejectText = null);
+    string? RejectText = null,
+    bool VerifyCertificate = false);
 
 [JsonConverter(typeof(JsonStringEnumConverter<RouteAction>))]
 public enum RouteAction

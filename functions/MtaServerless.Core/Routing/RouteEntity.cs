@@ -30,6 +30,8 @@ public sealed class RouteEntity : ITableEntity
 
     public string? RejectText { get; set; }
 
+    public bool? VerifyCertificate { get; set; }
+
     public static RouteEntity FromRoute(Route route)
     {
         ArgumentNullException.ThrowIfNull(route);
@@ -43,6 +45,7 @@ public sealed class RouteEntity : ITableEntity
             AcceptsInbound = route.AcceptsInbound,
             CredentialRef = route.CredentialRef,
             RejectText = route.RejectText,
+            VerifyCertificate = route.VerifyCertificate,
         };
     }
 
@@ -56,7 +59,7 @@ public sealed class RouteEntity : ITableEntity
         }
 
         var tls = Tls is null ? TlsMode.Opportunistic : RouteNames.ParseTls(Tls, RowKey);
-        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText);
+        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText, VerifyCertificate ?? false);
     }
 
     private static int DefaultPort(TlsMode tls) => tls == TlsMode.Implicit ? 465 : 25;

@@ -1,23 +1,29 @@
-using Azure;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
+using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Bounce;
+using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Retry;
 
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// The stage behind the <c>delivery</c> queue: relays to the task's next hop the recipients that
-/// are not final yet, records each result, and re-schedules the deferred ones with a visibility
-/// timeout from the backoff schedule.
+/// The stage behind the <c>delivery</c> queue: leases the task's recipients that are not final,
+/// delivers to them by the task's route (smarthost, MX, local mailbox), records each result,
+/// re-schedules the deferred ones with a visibility timeout from the backoff schedule, and reports
+/// the failed ones in one DSN.
 /// </summary>
 public sealed partial class DeliverStage(
     MtaStorageClients storage,
-    SmarthostRelay relay,
+    DeliveryLeases leases,
+    MxResolver mx,
+    SmtpRelay relay,
+    MailboxDelivery mailboxes,
+    BounceSender bounces,
     BackoffSchedule backoff,
     IOptions<PipelineOptions> options,
     TimeProvider time,
@@ -26,91 +32,113 @@ public sealed partial class DeliverStage(
     /// <summary>A scheduled retry must never be dropped by the queue itself; expiry is decided from the first-attempt time.</summary>
     private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
 
-    private readonly TimeSpan _maxLifetime = options.Value.MaxLifetime;
+    private readonly PipelineOptions _options = options.Value;
 
     public async Task RunAsync(DeliveryTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var pending = await PendingRecordsAsync(task, cancellationToken).ConfigureAwait(false);
-        if (pending.Count == 0)
+        var leased = await leases.AcquireAsync(task, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (leased.Busy.Count > 0)
+        {
+            await FollowUpAsync(task, leased, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (leased.Held.Count == 0)
         {
             LogNothingPending(logger, task.Id, task.Attempt);
             return;
         }
 
-        var result = task.Route.Action switch
+        List<RelayResult> results;
+        try
         {
-            RouteAction.Smarthost => await RelayAsync(task, pending.Keys.ToList(), cancellationToken).ConfigureAwait(false),
-            // MX and mailbox delivery are not built yet: failing the task keeps it in the poison queue, replayable, instead of dropping it.
-            _ => throw new NotSupportedException($"Route action '{RouteNames.ToName(task.Route.Action)}' is not supported by this version."),
-        };
+            results = await DispatchAsync(task, leased.Held.Select(l => l.Recipient).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The queue retries the task (and poisons it in the end); the recipients must be free for that retry.
+            await leases.ReleaseAsync(leased.Held, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
+        await RecordAsync(task, leased.Held, results, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    {
+        var route = task.Route;
+        if (route.Action == RouteAction.Reject)
+        {
+            return [RelayResult.ForAll(string.Empty, recipients, 550, $"550 5.7.1 {route.RejectText ?? "Recipient rejected"}")];
+        }
+
+        await using var stored = await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false);
+        if (route.Action == RouteAction.Mailbox)
+        {
+            return [await mailboxes.DeliverAsync(task.Id, task.FirstAttemptAt, task.MailFrom, recipients, stored, cancellationToken).ConfigureAwait(false)];
+        }
+
+        var message = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (route.Action == RouteAction.Smarthost)
+        {
+            var hop = new NextHop(route.Host ?? throw new InvalidOperationException($"Route '{route.Pattern}' has no host."), route.Port);
+            return [await relay.RelayAsync(route, [hop], new RelayEnvelope(task.MailFrom, recipients, task.SmtpUtf8), message, cancellationToken).ConfigureAwait(false)];
+        }
+
+        // MX: one lookup and one transaction per recipient domain.
+        var results = new List<RelayResult>();
+        foreach (var domain in recipients.GroupBy(r => MailboxAddress.Parse(r).Domain, StringComparer.Ordinal))
+        {
+            var resolution = await mx.ResolveAsync(domain.Key, route.Port, cancellationToken).ConfigureAwait(false);
+            results.Add(resolution.Succeeded
+                ? await relay.RelayAsync(route, resolution.Hosts, new RelayEnvelope(task.MailFrom, [.. domain], task.SmtpUtf8), message, cancellationToken).ConfigureAwait(false)
+                : RelayResult.ForAll(string.Empty, domain, resolution.FailureCode, resolution.FailureReply!));
+        }
+
+        return results;
+    }
+
+    private async Task RecordAsync(DeliveryTask task, IReadOnlyList<Lease> held, IReadOnlyList<RelayResult> results, CancellationToken cancellationToken)
+    {
+        var byRecipient = held.ToDictionary(l => l.Recipient, StringComparer.Ordinal);
         var now = time.GetUtcNow();
-        var expired = now - task.FirstAttemptAt >= _maxLifetime;
-        foreach (var outcome in result.Outcomes.Where(o => !o.IsTransient || expired))
+        var expiresAt = task.FirstAttemptAt + _options.MaxLifetime;
+        var expired = now >= expiresAt;
+        var bounced = new List<DeliveryEntity>();
+        var deferred = new List<(Lease Lease, string Reply, string RemoteHost)>();
+        foreach (var result in results)
         {
-            var status = outcome.IsSuccess ? DeliveryStatus.Delivered : DeliveryStatus.Failed;
-            var reply = outcome.IsTransient ? $"{outcome.Reply} (gave up after {_maxLifetime.TotalHours:0.#} hours)" : outcome.Reply;
-            await UpdateAsync(pending[outcome.Recipient], status, reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false);
-        }
-
-        var deferred = result.Outcomes.Where(o => o.IsTransient && !expired).ToList();
-        if (deferred.Count == 0)
-        {
-            return;
-        }
-
-        // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
-        var delay = await RescheduleAsync(task, deferred.Select(o => o.Recipient).ToList(), now, cancellationToken).ConfigureAwait(false);
-        foreach (var outcome in deferred)
-        {
-            await UpdateAsync(pending[outcome.Recipient], DeliveryStatus.Deferred, outcome.Reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false);
-        }
-
-        LogDeferred(logger, task.Id, deferred.Count, task.Attempt, delay);
-    }
-
-    private async Task<Dictionary<string, DeliveryEntity>> PendingRecordsAsync(DeliveryTask task, CancellationToken cancellationToken)
-    {
-        var pending = new Dictionary<string, DeliveryEntity>(StringComparer.Ordinal);
-        foreach (var recipient in task.Recipients)
-        {
-            var record = await storage.Deliveries.GetEntityIfExistsAsync<DeliveryEntity>(task.Id, RecipientKey.Encode(recipient), cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!record.HasValue)
+            foreach (var outcome in result.Outcomes)
             {
-                throw new InvalidOperationException($"Delivery task for message {task.Id} names recipient {recipient}, who has no delivery record.");
-            }
+                var lease = byRecipient[outcome.Recipient];
+                if (outcome.IsTransient && !expired)
+                {
+                    deferred.Add((lease, outcome.Reply, result.RemoteHost));
+                    continue;
+                }
 
-            if (!record.Value!.IsFinal)
-            {
-                pending[recipient] = record.Value;
+                var status = outcome.IsSuccess ? DeliveryStatus.Delivered : DeliveryStatus.Bounced;
+                var reply = outcome.IsTransient ? $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)" : outcome.Reply;
+                if (await leases.CompleteAsync(lease, status, reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false)
+                    && status == DeliveryStatus.Bounced)
+                {
+                    bounced.Add(lease.Record);
+                }
             }
         }
 
-        return pending;
-    }
-
-    private async Task<RelayResult> RelayAsync(DeliveryTask task, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
-    {
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"mta-{task.Id}-{Guid.NewGuid():N}.eml"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        await using (file.ConfigureAwait(false))
+        if (deferred.Count > 0)
         {
-            // A local copy lets MimeKit parse and seek without holding the message in memory or reading the blob twice.
-            await storage.Spool.GetBlobClient(task.Blob).DownloadToAsync(file, cancellationToken).ConfigureAwait(false);
-            file.Position = 0;
-            return await relay.RelayAsync(task.Route, task.MailFrom, recipients, task.Headers, file, task.SmtpUtf8, cancellationToken).ConfigureAwait(false);
+            await DeferAsync(task, deferred, now, expiresAt, cancellationToken).ConfigureAwait(false);
         }
+
+        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(task), bounced, retryUntil: null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<TimeSpan> RescheduleAsync(DeliveryTask task, IReadOnlyList<string> recipients, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task DeferAsync(DeliveryTask task, IReadOnlyList<(Lease Lease, string Reply, string RemoteHost)> deferred, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var remaining = task.FirstAttemptAt + _maxLifetime - now;
+        var warn = _options.DelayWarningAfter is { } warnAfter && !task.DelayWarned && now - task.FirstAttemptAt >= warnAfter;
+        var remaining = expiresAt - now;
         var delay = backoff.DelayAfter(task.Attempt, Random.Shared.NextDouble());
         if (delay > remaining)
         {
@@ -118,35 +146,44 @@ public sealed partial class DeliverStage(
             delay = remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
         }
 
-        var next = task with { Recipients = recipients, Attempt = task.Attempt + 1 };
+        // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
+        var next = task with { Recipients = deferred.Select(d => d.Lease.Recipient).ToList(), Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn };
         await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(next), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
-        return delay;
+        var recorded = new List<DeliveryEntity>(deferred.Count);
+        foreach (var (lease, reply, remoteHost) in deferred)
+        {
+            if (await leases.CompleteAsync(lease, DeliveryStatus.Deferred, reply, remoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false))
+            {
+                recorded.Add(lease.Record);
+            }
+        }
+
+        LogDeferred(logger, task.Id, deferred.Count, task.Attempt, delay);
+        if (warn)
+        {
+            await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), recorded, expiresAt, cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    private async Task UpdateAsync(DeliveryEntity record, string status, string reply, string remoteHost, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Recipients another run holds are not ours to send to, but they must not depend on that run
+    /// alone: if it crashed, this follow-up finds the lease expired and takes them.
+    /// </summary>
+    private async Task FollowUpAsync(DeliveryTask task, LeaseSet leased, CancellationToken cancellationToken)
     {
-        record.Status = status;
-        record.LastReply = reply;
-        record.RemoteHost = remoteHost;
-        record.Attempts = attempt;
-        record.UpdatedAt = now;
-        try
-        {
-            await storage.Deliveries.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            // Another run of this task changed the record since we read it; its write stands.
-            LogConcurrentUpdate(logger, record.PartitionKey, record.Recipient);
-        }
+        var delay = leased.BusyUntil - time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        delay = delay > BackoffSchedule.MaxVisibilityTimeout ? BackoffSchedule.MaxVisibilityTimeout : delay;
+        var followUp = task with { Recipients = leased.Busy };
+        await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(followUp), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+        LogBusy(logger, task.Id, leased.Busy.Count, delay);
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Delivery task for {MessageId} attempt {Attempt}: every recipient is already final")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Delivery task for {MessageId} attempt {Attempt}: no recipient left for this run")]
     private static partial void LogNothingPending(ILogger logger, string messageId, int attempt);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients deferred after attempt {Attempt}, next try in {Delay}")]
     private static partial void LogDeferred(ILogger logger, string messageId, int count, int attempt, TimeSpan delay);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Delivery record of {MessageId} for {Recipient} changed concurrently; keeping the other write")]
-    private static partial void LogConcurrentUpdate(ILogger logger, string messageId, string recipient);
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients are leased by another run; checking again in {Delay}")]
+    private static partial void LogBusy(ILogger logger, string messageId, int count, TimeSpan delay);
 }

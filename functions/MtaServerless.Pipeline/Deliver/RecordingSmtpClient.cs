@@ -9,8 +9,14 @@ namespace MtaServerless.Pipeline.Deliver;
 /// </summary>
 internal sealed class RecordingSmtpClient : SmtpClient
 {
-    public Dictionary<string, SmtpResponse> RejectedRecipients { get; } = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SmtpResponse> _rejected = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The recipient's own RCPT rejection when there was one, else the reply that decided the transaction.</summary>
+    public RecipientOutcome Outcome(string recipient, int code, string reply) =>
+        _rejected.TryGetValue(recipient, out var rejected)
+            ? new RecipientOutcome(recipient, (int)rejected.StatusCode, $"{(int)rejected.StatusCode} {rejected.Response}")
+            : new RecipientOutcome(recipient, code, reply);
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
-        RejectedRecipients[mailbox.Address] = response;
+        _rejected[mailbox.Address] = response;
 }

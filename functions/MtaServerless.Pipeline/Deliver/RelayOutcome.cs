@@ -1,6 +1,6 @@
 namespace MtaServerless.Pipeline.Deliver;
 
-/// <summary>What the next hop said about one recipient: the SMTP reply code and text.</summary>
+/// <summary>What the next hop (or this MTA on its behalf) said about one recipient: the SMTP reply code and text.</summary>
 public sealed record RecipientOutcome(string Recipient, int Code, string Reply)
 {
     public bool IsSuccess => Code is >= 200 and < 300;
@@ -8,5 +8,12 @@ public sealed record RecipientOutcome(string Recipient, int Code, string Reply)
     public bool IsTransient => Code is >= 400 and < 500;
 }
 
-/// <param name="RemoteHost">The host that gave the replies, or the one that could not be reached.</param>
-public sealed record RelayResult(string RemoteHost, IReadOnlyList<RecipientOutcome> Outcomes);
+/// <param name="RemoteHost">The host that gave the replies, or the last one tried; empty when none was.</param>
+public sealed record RelayResult(string RemoteHost, IReadOnlyList<RecipientOutcome> Outcomes)
+{
+    public static RelayResult ForAll(string remoteHost, IEnumerable<string> recipients, int code, string reply) =>
+        new(remoteHost, recipients.Select(r => new RecipientOutcome(r, code, reply)).ToList());
+}
+
+/// <summary>MAIL FROM, the recipients of this hop, and whether the message needs SMTPUTF8.</summary>
+public sealed record RelayEnvelope(string MailFrom, IReadOnlyList<string> Recipients, bool SmtpUtf8);

@@ -6,16 +6,21 @@ using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Bounce;
 
 namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
-/// The stage behind the <c>inbound</c> queue: builds the trace header, routes every recipient, writes
-/// the per-recipient records, and fans out one delivery task per next hop. Safe to run twice for
-/// the same message: existing records win, so a replay never resets a delivered recipient.
+/// The stage behind the <c>inbound</c> queue: builds the trace header, stops mail loops, routes every
+/// recipient, writes the per-recipient records, fans out one delivery task per next hop, and reports
+/// the recipients that failed here in one DSN. Safe to run twice for the same message: existing
+/// records win, so a replay never resets a delivered recipient nor reports a failure twice.
 /// </summary>
-public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog routes, TimeProvider time, ILogger<IngestStage> logger)
+public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog routes, BounceSender bounces, TimeProvider time, ILogger<IngestStage> logger)
 {
+    /// <summary>RFC 5321 6.3: a message with more trace headers than this is looping.</summary>
+    public const int MaxReceivedHeaders = 50;
+
     /// <summary>Azure Table Storage takes at most 100 operations in one entity group transaction.</summary>
     private const int MaxBatch = 100;
 
@@ -24,53 +29,72 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
         ArgumentNullException.ThrowIfNull(message);
         var table = await routes.GetAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
+        // Ours is one more Received: header on top of those in the stored message.
+        var hops = await TraceHeaderCounter.CountReceivedAsync(storage.Spool.GetBlobClient(message.Blob), cancellationToken).ConfigureAwait(false) + 1;
+        var looping = hops > MaxReceivedHeaders;
+        if (looping)
+        {
+            LogLoop(logger, message.Id, hops);
+        }
+
         var planned = message.Envelope.Recipients
-            .Select(r => Plan(table, r.Address))
+            .Select(r => Plan(table, r, looping))
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        var records = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
+        var (records, added) = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
         var pending = records.Where(r => !r.IsFinal).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
         var headers = ReceivedHeader.Build(message);
-        foreach (var hop in planned.Where(p => p.Route is not null && pending.Contains(p.Recipient)).GroupBy(p => p.Route!))
+        foreach (var hop in planned.Where(p => p.Route is not null && pending.Contains(p.Recipient)).GroupBy(p => p.NextHopKey))
         {
             var task = new DeliveryTask(
                 message.Id,
                 message.Blob,
-                hop.Key,
+                hop.First().Route!,
                 message.Envelope.MailFrom,
                 hop.Select(p => p.Recipient).ToList(),
                 headers,
                 Attempt: 1,
                 FirstAttemptAt: message.Session.ReceivedAt,
                 message.Envelope.SmtpUtf8,
-                message.TraceParent);
+                message.TraceParent,
+                message.Envelope.Ret,
+                message.Envelope.EnvId);
             await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);
         }
 
+        // Only the failures this run wrote: a replay finds them stored and does not report them again.
+        var failedHere = added.Where(r => r.Status == DeliveryStatus.Bounced).ToList();
+        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(message, headers), failedHere, retryUntil: null, cancellationToken).ConfigureAwait(false);
         LogIngested(logger, message.Id, planned.Count, pending.Count);
     }
 
-    private static RecipientPlan Plan(RouteTable table, string address)
+    private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)
     {
-        if (!MailboxAddress.TryParse(address, out var mailbox))
+        if (!MailboxAddress.TryParse(envelope.Address, out var mailbox))
         {
-            return new RecipientPlan(address, null, "550 5.1.3 Bad recipient address syntax");
+            return new RecipientPlan(envelope, envelope.Address, null, "550 5.1.3 Bad recipient address syntax");
         }
 
         var recipient = mailbox.ToString();
+        if (looping)
+        {
+            return new RecipientPlan(envelope, recipient, null, "554 5.4.6 Routing loop detected: too many Received headers");
+        }
+
         return table.Resolve(mailbox.Domain) switch
         {
-            null => new RecipientPlan(recipient, null, "550 5.1.2 No route to the recipient's domain"),
-            { Action: RouteAction.Reject } reject => new RecipientPlan(recipient, null, $"550 5.7.1 {reject.RejectText ?? "Recipient rejected"}"),
-            var route => new RecipientPlan(recipient, route, null),
+            null => new RecipientPlan(envelope, recipient, null, "550 5.1.2 No route to the recipient's domain"),
+            { Action: RouteAction.Reject } reject => new RecipientPlan(envelope, recipient, null, $"550 5.7.1 {reject.RejectText ?? "Recipient rejected"}"),
+            var route => new RecipientPlan(envelope, recipient, route, null),
         };
     }
 
-    /// <returns>The records as stored: the new ones, or those an earlier run of this message already wrote.</returns>
-    private async Task<IReadOnlyList<DeliveryEntity>> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
+    /// <returns>The records as stored (the new ones, or those an earlier run of this message already wrote), and which of them this run added.</returns>
+    private async Task<(IReadOnlyList<DeliveryEntity> Stored, IReadOnlyList<DeliveryEntity> Added)> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
     {
         var stored = new List<DeliveryEntity>(rows.Count);
+        var added = new List<DeliveryEntity>(rows.Count);
         foreach (var chunk in rows.Chunk(MaxBatch))
         {
             try
@@ -79,31 +103,37 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
                     chunk.Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)),
                     cancellationToken).ConfigureAwait(false);
                 stored.AddRange(chunk);
+                added.AddRange(chunk);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
                 LogReplay(logger, messageId);
                 foreach (var row in chunk)
                 {
-                    stored.Add(await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false));
+                    var (record, isNew) = await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false);
+                    stored.Add(record);
+                    if (isNew)
+                    {
+                        added.Add(record);
+                    }
                 }
             }
         }
 
-        return stored;
+        return (stored, added);
     }
 
-    private async Task<DeliveryEntity> AddOrGetAsync(DeliveryEntity row, CancellationToken cancellationToken)
+    private async Task<(DeliveryEntity Record, bool IsNew)> AddOrGetAsync(DeliveryEntity row, CancellationToken cancellationToken)
     {
         try
         {
             await storage.Deliveries.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            return row;
+            return (row, true);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             var existing = await storage.Deliveries.GetEntityAsync<DeliveryEntity>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return existing.Value;
+            return (existing.Value, false);
         }
     }
 
@@ -113,14 +143,23 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Message {MessageId} was ingested before; keeping the stored recipient states")]
     private static partial void LogReplay(ILogger logger, string messageId);
 
-    private sealed record RecipientPlan(string Recipient, Route? Route, string? Failure)
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Message {MessageId} has passed {Hops} hops: bouncing it as a mail loop")]
+    private static partial void LogLoop(ILogger logger, string messageId, int hops);
+
+    private sealed record RecipientPlan(EnvelopeRecipient Envelope, string Recipient, Route? Route, string? Failure)
     {
+        /// <summary>Recipients share a task when they share a route, and for MX routes also the domain whose MX is looked up.</summary>
+        public (Route? Route, string? Domain) NextHopKey =>
+            (Route, Route?.Action == RouteAction.Mx ? MailboxAddress.Parse(Recipient).Domain : null);
+
         public DeliveryEntity ToEntity(string messageId, DateTimeOffset now)
         {
             var row = DeliveryEntity.Queued(messageId, Recipient, Route?.Pattern ?? string.Empty, now);
+            row.Notify = Envelope.Notify;
+            row.Orcpt = Envelope.Orcpt;
             if (Failure is not null)
             {
-                row.Status = DeliveryStatus.Failed;
+                row.Status = DeliveryStatus.Bounced;
                 row.LastReply = Failure;
             }
 

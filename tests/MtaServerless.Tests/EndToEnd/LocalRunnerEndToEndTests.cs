@@ -68,7 +68,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
     private async Task<IHost> StartRunnerAsync(int smarthostPort)
     {
         await azurite.Storage.Routes.UpsertEntityAsync(
-            RouteEntity.FromRoute(new Route(RouteTable.DefaultPattern, RouteAction.Smarthost, "127.0.0.1", smarthostPort, TlsMode.None)),
+            RouteEntity.FromRoute(new Route(RouteTable.DefaultPattern, RouteAction.Smarthost, "127.0.0.1", smarthostPort, TlsMode.None, AcceptsInbound: true)),
             TableUpdateMode.Replace);
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>

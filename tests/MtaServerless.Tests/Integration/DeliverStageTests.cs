@@ -56,7 +56,7 @@ public sealed class DeliverStageTests(AzuriteFixture azurite) : IClassFixture<Az
         await Stage.RunAsync(task, CancellationToken.None);
 
         var record = await RecordAsync(task.Id);
-        Assert.Equal(DeliveryStatus.Failed, record.Status);
+        Assert.Equal(DeliveryStatus.Bounced, record.Status);
         Assert.Equal("550 5.7.1 Rejected by policy", record.LastReply);
         Assert.Equal(0, await QueuedTaskCountAsync());
     }
@@ -84,7 +84,7 @@ public sealed class DeliverStageTests(AzuriteFixture azurite) : IClassFixture<Az
         await Stage.RunAsync(task, CancellationToken.None);
 
         var record = await RecordAsync(task.Id);
-        Assert.Equal(DeliveryStatus.Failed, record.Status);
+        Assert.Equal(DeliveryStatus.Bounced, record.Status);
         Assert.Contains("gave up after 120 hours", record.LastReply, StringComparison.Ordinal);
         Assert.Equal(0, await QueuedTaskCountAsync());
     }

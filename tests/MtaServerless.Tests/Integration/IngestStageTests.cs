@@ -39,7 +39,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
     [Fact]
     public async Task Run_RecipientsOnTwoHops_WritesOneRecordEachAndOneTaskPerHop()
     {
-        var message = Message("a@example.com", "b@EXAMPLE.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example");
+        var message = await MessageAsync("a@example.com", "b@EXAMPLE.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example");
 
         await Stage.RunAsync(message, CancellationToken.None);
 
@@ -48,8 +48,8 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(DeliveryStatus.Queued, records["a@example.com"].Status);
         Assert.Equal("example.com", records["a@example.com"].Route);
         Assert.Equal("*.example.com", records["c@mail.example.com"].Route);
-        Assert.Equal((DeliveryStatus.Failed, "550 5.7.1 Not here"), (records["d@blocked.example"].Status, records["d@blocked.example"].LastReply));
-        Assert.Equal(DeliveryStatus.Failed, records["e@unrouted.example"].Status);
+        Assert.Equal((DeliveryStatus.Bounced, "550 5.7.1 Not here"), (records["d@blocked.example"].Status, records["d@blocked.example"].LastReply));
+        Assert.Equal(DeliveryStatus.Bounced, records["e@unrouted.example"].Status);
         Assert.StartsWith("550 5.1.2 ", records["e@unrouted.example"].LastReply, StringComparison.Ordinal);
 
         var tasks = await TasksAsync();
@@ -69,7 +69,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
     [Fact]
     public async Task Run_SameMessageAgain_KeepsRecordedStatesAndReschedulesOnlyPendingRecipients()
     {
-        var message = Message("a@example.com", "b@example.com");
+        var message = await MessageAsync("a@example.com", "b@example.com");
         await Stage.RunAsync(message, CancellationToken.None);
         var delivered = (await RecordsAsync(message.Id))["a@example.com"];
         delivered.Status = DeliveryStatus.Delivered;
@@ -101,9 +101,10 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         return peeked.Value.Select(m => QueueDocuments.DeserializeDelivery(m.Body.ToString())).ToList();
     }
 
-    private static InboundMessage Message(params string[] recipients)
+    private async Task<InboundMessage> MessageAsync(params string[] recipients)
     {
         var id = Guid.CreateVersion7().ToString("N");
+        await azurite.Storage.Spool.GetBlobClient($"2026/11/28/{id}.eml").UploadAsync(BinaryData.FromString("Received: from a by b; Sat, 28 Nov 2026 14:00:00 +0000\r\nSubject: hi\r\n\r\nHello\r\n"));
         return new InboundMessage(
             id,
             $"2026/11/28/{id}.eml",

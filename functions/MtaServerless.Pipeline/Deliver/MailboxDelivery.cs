@@ -1,0 +1,76 @@
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Mail;
+using MtaServerless.Core.Storage;
+
+namespace MtaServerless.Pipeline.Deliver;
+
+/// <summary>
+/// Local delivery for <c>mailbox</c> routes: one blob per recipient in <c>mailboxes</c>, named from
+/// the message id, so a second run finds the copy and writes nothing. <c>Return-Path:</c> and
+/// <c>Delivered-To:</c> (RFC 5321 4.4, RFC 9228) go on top of the trace headers and the stored bytes.
+/// </summary>
+public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<MailboxDelivery> logger)
+{
+    public static string BlobName(string recipient, string messageId, DateTimeOffset receivedAt)
+    {
+        var mailbox = MailboxAddress.Parse(recipient);
+        return $"{mailbox.Domain}/{RecipientKey.Encode(mailbox.LocalPart)}/{receivedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{messageId}.eml";
+    }
+
+    public async Task<RelayResult> DeliverAsync(string messageId, DateTimeOffset receivedAt, string mailFrom, IReadOnlyList<string> recipients, StoredMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipients);
+        ArgumentNullException.ThrowIfNull(message);
+        var outcomes = new List<RecipientOutcome>(recipients.Count);
+        foreach (var recipient in recipients)
+        {
+            var blob = storage.Blobs.GetBlobContainerClient(StorageNames.MailboxesContainer).GetBlockBlobClient(BlobName(recipient, messageId, receivedAt));
+            if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                LogAlreadyDelivered(logger, messageId, recipient);
+            }
+            else
+            {
+                await WriteAsync(blob, messageId, recipient, Prefix(mailFrom, recipient, message.TraceHeaders), message.OpenRaw(), cancellationToken).ConfigureAwait(false);
+            }
+
+            outcomes.Add(new RecipientOutcome(recipient, 250, "250 2.0.0 Delivered to the local mailbox"));
+        }
+
+        return new RelayResult(string.Empty, outcomes);
+    }
+
+    private async Task WriteAsync(BlockBlobClient blob, string messageId, string recipient, byte[] prefix, Stream stored, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = new BlockBlobOpenWriteOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "message/rfc822" },
+                // Only the first writer commits; a concurrent run's commit fails instead of replacing the copy.
+                OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            };
+            var target = await blob.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
+            {
+                await target.WriteAsync(prefix, cancellationToken).ConfigureAwait(false);
+                await stored.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            LogAlreadyDelivered(logger, messageId, recipient);
+        }
+    }
+
+    private static byte[] Prefix(string mailFrom, string recipient, string traceHeaders) =>
+        Encoding.UTF8.GetBytes($"Return-Path: <{mailFrom}>\r\nDelivered-To: {recipient}\r\n{traceHeaders}");
+
+    [LoggerMessage(EventId = 3401, Level = LogLevel.Information, Message = "Message {MessageId} was already in the mailbox of {Recipient}")]
+    private static partial void LogAlreadyDelivered(ILogger logger, string messageId, string recipient);
+}

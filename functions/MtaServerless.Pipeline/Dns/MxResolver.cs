@@ -1,0 +1,143 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MtaServerless.Pipeline.Deliver;
+
+namespace MtaServerless.Pipeline.Dns;
+
+/// <summary>
+/// RFC 5321 section 5.1 with DnsClient.NET: MX records by preference, shuffled within one preference
+/// so that equal hosts share the load; no MX means the domain's own A/AAAA (the implicit MX); a null
+/// MX (RFC 7505) and NXDOMAIN are permanent; SERVFAIL and timeouts are transient.
+/// </summary>
+public sealed partial class MxResolver
+{
+    private readonly LookupClient _dns;
+    private readonly ILogger<MxResolver> _logger;
+
+    public MxResolver(IOptions<PipelineOptions> options, ILogger<MxResolver> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = options.Value;
+        var servers = ParseNameServers(settings.NameServers);
+        var lookup = servers.Count > 0 ? new LookupClientOptions(servers.ToArray()) : new LookupClientOptions();
+        lookup.UseCache = false;
+        lookup.Timeout = settings.DnsTimeout;
+        lookup.Retries = 1;
+        lookup.ThrowDnsErrors = false;
+        lookup.ContinueOnDnsError = false;
+        lookup.UseTcpFallback = true;
+        _dns = new LookupClient(lookup);
+        _logger = logger;
+    }
+
+    /// <param name="port">The port every host is tried on (the route's; 25 in production, another in tests).</param>
+    public async Task<MxResolution> ResolveAsync(string domain, int port, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        var mx = await QueryAsync(domain, QueryType.MX, cancellationToken).ConfigureAwait(false);
+        if (mx.Failure is { } mxFailure)
+        {
+            return mxFailure;
+        }
+
+        var records = mx.Response!.Answers.MxRecords().ToList();
+        if (records is [{ Preference: 0 } only] && IsRoot(only.Exchange))
+        {
+            return MxResolution.Failed(556, "556 5.1.10 Recipient domain accepts no mail (null MX)");
+        }
+
+        var exchanges = records.Count == 0
+            ? [domain]
+            : records.Where(r => !IsRoot(r.Exchange))
+                .GroupBy(r => r.Preference)
+                .OrderBy(g => g.Key)
+                .SelectMany(g => g.OrderBy(_ => Random.Shared.Next()))
+                .Select(r => r.Exchange.Value.TrimEnd('.'))
+                .ToList();
+
+        var hosts = new List<NextHop>();
+        var transient = false;
+        foreach (var exchange in exchanges)
+        {
+            var addresses = await AddressesAsync(exchange, cancellationToken).ConfigureAwait(false);
+            transient |= addresses is null;
+            hosts.AddRange((addresses ?? []).Select(a => new NextHop(exchange, port, a)));
+        }
+
+        if (hosts.Count > 0)
+        {
+            return new MxResolution(hosts);
+        }
+
+        LogNoAddresses(_logger, domain, transient);
+        return records.Count == 0 && !transient
+            ? MxResolution.Failed(550, "550 5.1.2 Recipient domain has no mail server")
+            : MxResolution.Failed(451, "451 4.4.3 Mail server of the recipient domain has no address yet");
+    }
+
+    /// <returns>IPv4 first, then IPv6; null when a lookup failed transiently.</returns>
+    private async Task<IReadOnlyList<IPAddress>?> AddressesAsync(string host, CancellationToken cancellationToken)
+    {
+        var found = new List<IPAddress>();
+        var failed = false;
+        foreach (var type in new[] { QueryType.A, QueryType.AAAA })
+        {
+            var answer = await QueryAsync(host, type, cancellationToken).ConfigureAwait(false);
+            if (answer.Failure is { FailureCode: >= 400 and < 500 })
+            {
+                failed = true;
+            }
+
+            if (answer.Response is { } response)
+            {
+                found.AddRange(response.Answers.ARecords().Select(r => r.Address));
+                found.AddRange(response.Answers.AaaaRecords().Select(r => r.Address));
+            }
+        }
+
+        return found.Count == 0 && failed ? null : found;
+    }
+
+    private async Task<(IDnsQueryResponse? Response, MxResolution? Failure)> QueryAsync(string name, QueryType type, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _dns.QueryAsync(name, type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+            if (!response.HasError)
+            {
+                return (response, null);
+            }
+
+            LogDnsError(_logger, name, type, response.ErrorMessage);
+            return response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain
+                ? (null, MxResolution.Failed(550, "550 5.1.2 Recipient domain does not exist"))
+                : (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+        }
+        catch (DnsResponseException ex)
+        {
+            LogDnsFailure(_logger, name, type, ex);
+            return (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+        }
+    }
+
+    private static bool IsRoot(DnsString exchange) => exchange.Value is "." or "";
+
+    private static List<IPEndPoint> ParseNameServers(string servers) =>
+        servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => IPEndPoint.TryParse(s, out var endpoint)
+                ? (endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint)
+                : throw new FormatException($"Name server '{s}' is not an address or address:port."))
+            .ToList();
+
+    [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "DNS {Type} query for {Name} failed: {Error}")]
+    private static partial void LogDnsError(ILogger logger, string name, QueryType type, string error);
+
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "DNS {Type} query for {Name} got no answer")]
+    private static partial void LogDnsFailure(ILogger logger, string name, QueryType type, Exception exception);
+
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Information, Message = "No address for any mail server of {Domain} (transient: {Transient})")]
+    private static partial void LogNoAddresses(ILogger logger, string domain, bool transient);
+}
