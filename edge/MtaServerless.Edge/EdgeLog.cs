@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MtaServerless.Edge;
 
-/// <summary>Every log line of the edge; event ids are stable (2000-2099), dashboards and alerts key on them.</summary>
+/// <summary>Every log line of the edge; event ids are stable (2000-2999), dashboards and alerts key on them.</summary>
 internal static partial class EdgeLog
 {
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "SMTP listener {Listener} accepting on {Endpoint}")]
@@ -45,6 +45,39 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2033, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: could not commit message {MessageId}")]
     public static partial void SpoolCommitFailed(ILogger logger, string connectionId, string messageId, Exception exception);
 
-    [LoggerMessage(EventId = 2034, Level = LogLevel.Information, Message = "Connection {ConnectionId}: message {MessageId} refused for a bare CR or LF")]
-    public static partial void BareLineBreakInData(ILogger logger, string connectionId, string messageId);
+    [LoggerMessage(EventId = 2034, Level = LogLevel.Information, Message = "Connection {ConnectionId}: message {MessageId} refused: {Fault}")]
+    public static partial void MessageRefused(ILogger logger, string connectionId, string messageId, string fault);
+
+    [LoggerMessage(EventId = 2035, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: could not read routes or users")]
+    public static partial void DirectoryFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(EventId = 2036, Level = LogLevel.Information, Message = "Connection {ConnectionId}: relay to {Domain} denied")]
+    public static partial void RelayDenied(ILogger logger, string connectionId, string domain);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: TLS established, {Tls}")]
+    public static partial void TlsEstablished(ILogger logger, string connectionId, string tls);
+
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Information, Message = "Connection {ConnectionId}: TLS handshake failed")]
+    public static partial void TlsHandshakeFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(EventId = 2042, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: {Length} octets pipelined after STARTTLS discarded")]
+    public static partial void PlaintextDiscarded(ILogger logger, string connectionId, long length);
+
+    [LoggerMessage(EventId = 2043, Level = LogLevel.Information, Message = "TLS certificate {Subject} loaded, valid until {NotAfter}")]
+    public static partial void CertificateLoaded(ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(EventId = 2044, Level = LogLevel.Error, Message = "TLS certificate files changed but could not be loaded; the previous certificate stays in use")]
+    public static partial void CertificateReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Information, Message = "Connection {ConnectionId}: authenticated as {User}")]
+    public static partial void Authenticated(ILogger logger, string connectionId, string user);
+
+    [LoggerMessage(EventId = 2051, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: authentication failed ({Failures} so far)")]
+    public static partial void AuthenticationFailed(ILogger logger, string connectionId, int failures);
+
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closed after {Errors} errors and {AuthFailures} failed logins")]
+    public static partial void TooManyErrors(ILogger logger, string connectionId, int errors, int authFailures);
+
+    [LoggerMessage(EventId = 2060, Level = LogLevel.Warning, Message = "Connection from {Remote} refused: connection limit reached")]
+    public static partial void ConnectionLimited(ILogger logger, EndPoint remote);
 }

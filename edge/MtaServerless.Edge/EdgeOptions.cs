@@ -13,16 +13,82 @@ public sealed class EdgeOptions
     /// <summary>Idle limit for every read and write; RFC 5321 4.5.3.2 asks for at least 5 minutes.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long one DATA or BDAT transfer may take in total, however busy the client keeps it.</summary>
+    public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     public IList<EdgeListenerOptions> Listeners { get; } = [];
+
+    public EdgeTlsOptions Tls { get; set; } = new();
+
+    public EdgeLimitOptions Limits { get; set; } = new();
+
+    /// <summary>Client networks (CIDR, e.g. <c>10.0.0.0/8</c>) that may relay without AUTH.</summary>
+    public IList<string> TrustedNetworks { get; } = [];
+
+    /// <summary>How stale routes and users may be; edits apply within this time without a restart.</summary>
+    public TimeSpan DirectoryCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>What a listener is for; it decides TLS, AUTH and relay rules.</summary>
+public enum ListenerRole
+{
+    /// <summary>Port 25: mail for domains whose route accepts inbound; relay only for trusted or authenticated clients.</summary>
+    Mx,
+
+    /// <summary>Port 587: STARTTLS, then AUTH before MAIL.</summary>
+    Submission,
+
+    /// <summary>Port 465: implicit TLS (RFC 8314), AUTH before MAIL.</summary>
+    Submissions,
 }
 
 public sealed class EdgeListenerOptions
 {
-    /// <summary>Recorded in the session of every message; later it selects the listener's policy (MX, submission, implicit TLS).</summary>
+    /// <summary>Recorded in the session of every message.</summary>
     public string Name { get; set; } = "smtp";
 
     public string Address { get; set; } = IPAddress.Loopback.ToString();
 
     /// <summary>0 binds an ephemeral port; <see cref="SmtpEdgeService.BoundEndpoints"/> tells which.</summary>
     public int Port { get; set; } = 25;
+
+    public ListenerRole Role { get; set; } = ListenerRole.Mx;
+}
+
+/// <summary>The server certificate: PEM files (certificate chain and key) or a PFX. Reloaded when the files change.</summary>
+public sealed class EdgeTlsOptions
+{
+    public string? CertificatePath { get; set; }
+
+    public string? KeyPath { get; set; }
+
+    public string? PfxPath { get; set; }
+
+    public string? PfxPassword { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath) || !string.IsNullOrWhiteSpace(PfxPath);
+}
+
+/// <summary>Limits with safe defaults; every one can be lowered.</summary>
+public sealed class EdgeLimitOptions
+{
+    public long MaxMessageSize { get; set; } = 35 * 1024 * 1024;
+
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>Refused commands a session may collect before it is closed with 421.</summary>
+    public int MaxErrors { get; set; } = 20;
+
+    /// <summary>Failed AUTH attempts a session may make before it is closed with 421.</summary>
+    public int MaxAuthFailures { get; set; } = 3;
+
+    /// <summary>How long a failed AUTH waits before its 535, to slow password guessing.</summary>
+    public TimeSpan AuthFailureDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    public int MaxConnections { get; set; } = 1000;
+
+    public int MaxConnectionsPerAddress { get; set; } = 20;
+
+    /// <summary>How long open sessions get on shutdown to finish the transaction in progress.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 }

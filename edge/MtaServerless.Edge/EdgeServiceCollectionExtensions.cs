@@ -23,6 +23,12 @@ public static class EdgeServiceCollectionExtensions
             .Validate(o => o.Listeners.All(l => l.Port is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort), "Every Edge:Listeners port must be 0-65535.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "Edge:HostName must not be empty.")
             .Validate(o => o.CommandTimeout > TimeSpan.Zero, "Edge:CommandTimeout must be positive.")
+            .Validate(o => o.DataTimeout > TimeSpan.Zero, "Edge:DataTimeout must be positive.")
+            .Validate(o => o.Tls.IsConfigured || o.Listeners.All(l => l.Role != ListenerRole.Submissions), "A submissions listener (implicit TLS) needs Edge:Tls.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.Tls.CertificatePath) || !string.IsNullOrWhiteSpace(o.Tls.KeyPath), "Edge:Tls:CertificatePath needs Edge:Tls:KeyPath.")
+            .Validate(o => o.TrustedNetworks.All(n => IPNetwork.TryParse(n, out _)), "Every Edge:TrustedNetworks entry must be a CIDR network such as 10.0.0.0/8.")
+            .Validate(o => o.Limits.MaxMessageSize > 0 && o.Limits.MaxRecipients > 0 && o.Limits.MaxErrors > 0 && o.Limits.MaxAuthFailures > 0, "Edge:Limits must be positive.")
+            .Validate(o => o.Limits.MaxConnections > 0 && o.Limits.MaxConnectionsPerAddress > 0, "Edge:Limits connection counts must be positive.")
             .ValidateOnStart();
         services.AddMtaStorage(configuration);
         services.AddSingleton<SmtpEdgeService>();

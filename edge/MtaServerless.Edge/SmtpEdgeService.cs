@@ -5,30 +5,48 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
+using MtaServerless.Core.Storage;
+using MtaServerless.Core.Users;
+using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Sessions;
+using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge;
 
 /// <summary>
-/// Binds the configured listeners, accepts connections and runs a session for each. On shutdown it stops
-/// accepting, tells open sessions 421 and waits for them to close.
+/// Binds the configured listeners, accepts connections and runs a session for each. On shutdown it
+/// keeps accepting only to answer 421 4.3.2, lets open transactions finish within the grace period,
+/// then closes.
 /// </summary>
 public sealed class SmtpEdgeService : BackgroundService
 {
+    // A refusal to a client that does not read must not hold anything open.
+    private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(5);
+
     private readonly EdgeOptions _options;
     private readonly SmtpServerContext _server;
+    private readonly ConnectionLimiter _limiter;
     private readonly ILogger _logger;
     private readonly List<(EdgeListenerOptions Options, Socket Socket)> _listeners = [];
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
     private long _lastConnectionId;
 
-    public SmtpEdgeService(IOptions<EdgeOptions> options, IMessageSpool spool, TimeProvider time, ILogger<SmtpEdgeService> logger)
+    public SmtpEdgeService(IOptions<EdgeOptions> options, IMessageSpool spool, MtaStorageClients storage, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(loggers);
         _options = options.Value;
-        _logger = logger;
-        _server = new SmtpServerContext(_options, spool, time, logger);
+        _logger = loggers.CreateLogger<SmtpEdgeService>();
+        _limiter = new ConnectionLimiter(_options.Limits.MaxConnections, _options.Limits.MaxConnectionsPerAddress);
+
+        // The edge's own caches: its TTL is its own, and it shares no state with the pipeline in one process.
+        var routes = new RouteCatalog(storage.Routes, time, loggers.CreateLogger<RouteCatalog>(), _options.DirectoryCacheTtl);
+        var users = new UserDirectory(storage.Tables.GetTableClient(StorageNames.UsersTable), time, loggers.CreateLogger<UserDirectory>(), _options.DirectoryCacheTtl);
+        var tls = new TlsCertificateProvider(_options.Tls, _logger);
+        _server = new SmtpServerContext(_options, spool, routes, users, tls, time, _logger);
     }
 
     /// <summary>The endpoints actually bound (a configured port 0 shows its ephemeral port), in listener order; filled once <see cref="StartAsync"/> has returned.</summary>
@@ -36,6 +54,12 @@ public sealed class SmtpEdgeService : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // A certificate that cannot be loaded fails the start, not the first STARTTLS.
+        if (_server.Tls.IsConfigured)
+        {
+            _server.Tls.GetContext();
+        }
+
         // Binding here rather than in ExecuteAsync makes a port conflict fail the host start, and the ports known when it returns.
         var bound = new List<IPEndPoint>();
         foreach (var listener in _options.Listeners)
@@ -80,7 +104,18 @@ public sealed class SmtpEdgeService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.WhenAll(_listeners.Select(l => AcceptAsync(l.Options, l.Socket, stoppingToken))).ConfigureAwait(false);
+
+        // While sessions finish their transactions, newcomers are told to come back later rather than refused by TCP.
+        using var drained = new CancellationTokenSource();
+        var refusing = _listeners.Select(l => RefuseAsync(l.Socket, drained.Token)).ToArray();
         await Task.WhenAll(_sessions.Values).ConfigureAwait(false);
+        await drained.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(refusing).ConfigureAwait(false);
+        foreach (var (listener, socket) in _listeners)
+        {
+            socket.Dispose();
+            EdgeLog.ListenerStopped(_logger, listener.Name);
+        }
     }
 
     private async Task AcceptAsync(EdgeListenerOptions listener, Socket socket, CancellationToken stoppingToken)
@@ -104,22 +139,48 @@ public sealed class SmtpEdgeService : BackgroundService
             }
 
             var id = Interlocked.Increment(ref _lastConnectionId);
-            _sessions[id] = RunSessionAsync(id, listener.Name, client, stoppingToken);
+            _sessions[id] = RunSessionAsync(id, listener, client, stoppingToken);
         }
-
-        socket.Dispose();
-        EdgeLog.ListenerStopped(_logger, listener.Name);
     }
 
-    private async Task RunSessionAsync(long id, string listener, Socket client, CancellationToken stoppingToken)
+    private async Task RefuseAsync(Socket socket, CancellationToken drained)
+    {
+        while (true)
+        {
+            try
+            {
+                using var client = await socket.AcceptAsync(drained).ConfigureAwait(false);
+                await SendRefusalAsync(client, SmtpRejection.ShuttingDown).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (drained.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                EdgeLog.AcceptFailed(_logger, "(stopping)", ex);
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(long id, EdgeListenerOptions listener, Socket client, CancellationToken stoppingToken)
     {
         // Lets the accept loop register this task before it can finish and unregister itself.
         await Task.Yield();
         var connectionId = id.ToString(CultureInfo.InvariantCulture);
         var remote = (IPEndPoint)client.RemoteEndPoint!;
+        var acquired = false;
         try
         {
-            EdgeLog.SessionStarted(_logger, connectionId, remote, listener);
+            acquired = _limiter.TryAcquire(remote.Address);
+            if (!acquired)
+            {
+                EdgeLog.ConnectionLimited(_logger, remote);
+                await SendRefusalAsync(client, SmtpRejection.TooManyConnections).ConfigureAwait(false);
+                return;
+            }
+
+            EdgeLog.SessionStarted(_logger, connectionId, remote, listener.Name);
             client.NoDelay = true;
             await using var stream = new NetworkStream(client, ownsSocket: true);
             await new SmtpConnection(_server, stream, connectionId, listener, remote).RunAsync(stoppingToken).ConfigureAwait(false);
@@ -131,9 +192,30 @@ public sealed class SmtpEdgeService : BackgroundService
         }
         finally
         {
+            if (acquired)
+            {
+                _limiter.Release(remote.Address);
+            }
+
             client.Dispose();
             _sessions.TryRemove(id, out _);
             EdgeLog.SessionEnded(_logger, connectionId);
+        }
+    }
+
+    private async Task SendRefusalAsync(Socket client, SmtpRejection rejection)
+    {
+        using var timeout = new CancellationTokenSource(RefusalTimeout);
+        try
+        {
+            var writer = new System.Buffers.ArrayBufferWriter<byte>();
+            SmtpRejections.Reply(rejection).WriteTo(writer);
+            await client.SendAsync(writer.WrittenMemory, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            EdgeLog.AcceptFailed(_logger, "(refused)", ex);
         }
     }
 }

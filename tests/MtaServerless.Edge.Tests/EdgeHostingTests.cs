@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Spool;
+using MtaServerless.Core.Storage;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
@@ -49,6 +50,8 @@ public sealed class EdgeHostingTests
     private static IHost Build(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // Nothing here reads storage: the clients only need a connection to be configured.
+        settings[StorageNames.Connection] = "UseDevelopmentStorage=true";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<IMessageSpool>(new RecordingSpool());
         builder.Services.AddMtaEdge(builder.Configuration);

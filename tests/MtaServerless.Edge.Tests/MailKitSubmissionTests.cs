@@ -5,12 +5,12 @@ using MimeKit;
 namespace MtaServerless.Edge.Tests;
 
 /// <summary>A real SMTP client (MailKit) against the edge: what it sends is exactly what reaches the spool.</summary>
-public sealed class MailKitSubmissionTests
+public sealed class MailKitSubmissionTests(EdgeStorageFixture storage) : IClassFixture<EdgeStorageFixture>
 {
     [Fact]
     public async Task SmtpClient_SendsOneMessage_SpoolReceivesTheSameBytes()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Sender", "sender@example.org"));
         message.To.Add(new MailboxAddress("First", "first@example.com"));

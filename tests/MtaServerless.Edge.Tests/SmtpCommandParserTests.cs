@@ -13,6 +13,11 @@ public sealed class SmtpCommandParserTests
     [InlineData("rset", nameof(SmtpVerb.Rset), "")]
     [InlineData("NOOP   anything", nameof(SmtpVerb.Noop), "anything")]
     [InlineData("QUIT", nameof(SmtpVerb.Quit), "")]
+    [InlineData("StartTls", nameof(SmtpVerb.StartTls), "")]
+    [InlineData("AUTH PLAIN AGFAYg==", nameof(SmtpVerb.Auth), "PLAIN AGFAYg==")]
+    [InlineData("BDAT 10 LAST", nameof(SmtpVerb.Bdat), "10 LAST")]
+    [InlineData("HELP", nameof(SmtpVerb.Help), "")]
+    [InlineData("VRFY postmaster", nameof(SmtpVerb.Vrfy), "postmaster")]
     public void TryParse_ValidLine_ReturnsVerbAndArgument(string line, string verb, string argument)
     {
         foreach (var buffer in new[] { Sequences.Ascii(line), Sequences.Fragmented(line) })
@@ -29,7 +34,9 @@ public sealed class SmtpCommandParserTests
     [InlineData("HELOX", nameof(SmtpRejection.UnknownCommand))]
     [InlineData("HELO\tclient", nameof(SmtpRejection.UnknownCommand))]
     [InlineData("XYZZ", nameof(SmtpRejection.UnknownCommand))]
-    [InlineData("STARTTLS", nameof(SmtpRejection.UnknownCommand))]
+    [InlineData("STARTTLX", nameof(SmtpRejection.UnknownCommand))]
+    [InlineData("STAR", nameof(SmtpRejection.UnknownCommand))]
+    [InlineData("STARTTLS2", nameof(SmtpRejection.UnknownCommand))]
     [InlineData("H\u0005LO x", nameof(SmtpRejection.UnknownCommand))]
     [InlineData(" HELO x", nameof(SmtpRejection.UnknownCommand))]
     [InlineData("NOOP\nQUIT", nameof(SmtpRejection.BareLineBreakInCommand))]

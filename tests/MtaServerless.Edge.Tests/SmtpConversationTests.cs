@@ -4,7 +4,7 @@ using MtaServerless.Testing;
 namespace MtaServerless.Edge.Tests;
 
 /// <summary>Scripted sessions against the edge on a real loopback socket.</summary>
-public sealed class SmtpConversationTests
+public sealed class SmtpConversationTests(EdgeStorageFixture storage) : IClassFixture<EdgeStorageFixture>
 {
     private const string Transaction =
         "MAIL FROM:<sender@example.org> BODY=8BITMIME\r\n" +
@@ -17,7 +17,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Session_PipelinedTransaction_QueuesTheMessageAfterCommit()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync($"220 {EdgeServer.HostName} ESMTP MtaServerless");
 
@@ -50,7 +50,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Session_WholeScriptInOneWrite_AnswersEveryCommandInOrder()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync("220 ");
 
@@ -66,7 +66,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Session_ScriptByteByByte_QueuesTheSameMessage()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync("220 ");
 
@@ -82,7 +82,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Session_NullSenderAndEmptyMessage_IsQueued()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
 
@@ -100,7 +100,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Rset_AfterRecipients_ClearsTheTransaction()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
         await client.CommandAsync("MAIL FROM:<old@example.org>", "250 2.1.0");
@@ -126,7 +126,7 @@ public sealed class SmtpConversationTests
     [InlineData("DATA")]
     public async Task Command_BeforeHello_IsBadSequence(string command)
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync("220 ");
 
@@ -140,7 +140,9 @@ public sealed class SmtpConversationTests
     [InlineData("MAIL FROM:a@example.org", "501 5.5.4")]
     [InlineData("MAIL FROM:<not an address>", "501 5.1.7")]
     [InlineData("MAIL FROM:<user@bad_domain!>", "501 5.1.7")]
-    [InlineData("MAIL FROM:<a@example.org> SIZE=100", "555 5.5.4")]
+    [InlineData("MAIL FROM:<a@example.org> XFOO=1", "555 5.5.4")]
+    [InlineData("MAIL FROM:<a@example.org> SIZE=ten", "501 5.5.4")]
+    [InlineData("MAIL FROM:<a@example.org> SIZE=1 SIZE=2", "501 5.5.4")]
     [InlineData("MAIL FROM:<a@example.org> BODY=BINARYMIME", "501 5.5.4")]
     [InlineData("MAIL FROM:<a@example.org> =x", "501 5.5.4")]
     [InlineData("HELO", "501 5.5.4")]
@@ -152,7 +154,7 @@ public sealed class SmtpConversationTests
     [InlineData("NOOP\rQUIT", "500 5.5.2")]
     public async Task Command_Refused_GetsPreciseReplyAndSessionContinues(string command, string expected)
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
 
@@ -163,12 +165,13 @@ public sealed class SmtpConversationTests
     [Theory]
     [InlineData("RCPT TO:<nobody>", "501 5.1.3")]
     [InlineData("RCPT TO:<>", "501 5.1.3")]
-    [InlineData("RCPT TO:<a@example.com> NOTIFY=NEVER", "555 5.5.4")]
+    [InlineData("RCPT TO:<a@example.com> NOTIFY=SOMETIMES", "501 5.5.4")]
+    [InlineData("RCPT TO:<a@example.com> XFOO=1", "555 5.5.4")]
     [InlineData("RCPT TO:a@example.com", "501 5.5.4")]
     [InlineData("MAIL FROM:<again@example.org>", "503 5.5.1")]
     public async Task Command_RefusedInTransaction_KeepsTheTransaction(string command, string expected)
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
         await client.CommandAsync("MAIL FROM:<a@example.org>", "250 2.1.0");
@@ -180,7 +183,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Command_LineTooLong_IsRefusedOnceAndTheNextLineIsRead()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync("220 ");
 
@@ -193,7 +196,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Data_SpoolFailsOnCommit_Answers451AndSessionStaysUsable()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         edge.Spool.FailCommit = true;
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
@@ -220,7 +223,7 @@ public sealed class SmtpConversationTests
     [InlineData("bare\rcarriage return\r\n.\r\n")]
     public async Task Data_BareCrOrLf_RefusesTheWholeMessageAndReadsToTheRealEnd(string data)
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
         await SendTransactionAsync(client);
@@ -236,7 +239,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Data_ClientDisconnectsMidMessage_AbortsTheTransaction()
     {
-        await using var edge = await EdgeServer.StartAsync();
+        await using var edge = await EdgeServer.StartAsync(storage);
         await using (var client = await edge.ConnectAsync())
         {
             await client.GreetAsync();
@@ -251,7 +254,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Session_IdleClient_Gets421AndIsDisconnected()
     {
-        await using var edge = await EdgeServer.StartAsync(commandTimeout: TimeSpan.FromMilliseconds(300));
+        await using var edge = await EdgeServer.StartAsync(storage, commandTimeout: TimeSpan.FromMilliseconds(300));
         await using var client = await edge.ConnectAsync();
         await client.ExpectAsync("220 ");
 
@@ -262,7 +265,7 @@ public sealed class SmtpConversationTests
     [Fact]
     public async Task Service_Stopping_Tells421AndClosesOpenSessions()
     {
-        var edge = await EdgeServer.StartAsync();
+        var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Tests;
@@ -35,8 +36,27 @@ public sealed class SmtpPathTests
     [InlineData("\"John Doe\"@example.org", "\"John Doe\"@example.org")]
     public void TryGetMailbox_ValidAddress_NormalizesTheDomain(string address, string expected)
     {
-        Assert.True(SmtpPath.TryGetMailbox(Sequences.Ascii(address), out var mailbox));
-        Assert.Equal(expected, mailbox);
+        Assert.True(SmtpPath.TryGetMailbox(Sequences.Ascii(address), utf8: false, out var mailbox));
+        Assert.Equal(expected, mailbox.ToString());
+    }
+
+    [Theory]
+    [InlineData("jörg@bücher.test", "jörg@xn--bcher-kva.test")]
+    [InlineData("user@example.org", "user@example.org")]
+    public void TryGetMailbox_Utf8Declared_AcceptsUtf8AndNormalizesTheDomain(string address, string expected)
+    {
+        Assert.True(SmtpPath.TryGetMailbox(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(address)), utf8: true, out var mailbox));
+        Assert.Equal(expected, mailbox.ToString());
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'a', 0xC3, (byte)'@', (byte)'x', (byte)'.', (byte)'t' }, true)]
+    [InlineData(new byte[] { (byte)'a', 0xFF, (byte)'@', (byte)'x', (byte)'.', (byte)'t' }, true)]
+    [InlineData(new byte[] { (byte)'j', 0xC3, 0xB6, (byte)'@', (byte)'x', (byte)'.', (byte)'t' }, false)]
+    public void TryGetMailbox_NonAscii_NeedsSmtpUtf8AndWellFormedUtf8(byte[] address, bool utf8)
+    {
+        Assert.True(SmtpPath.IsNonAscii(new ReadOnlySequence<byte>(address)));
+        Assert.False(SmtpPath.TryGetMailbox(new ReadOnlySequence<byte>(address), utf8, out _));
     }
 
     [Theory]
@@ -47,7 +67,7 @@ public sealed class SmtpPathTests
     [InlineData("@relay.example")]
     public void TryGetMailbox_BadAddress_Fails(string address)
     {
-        Assert.False(SmtpPath.TryGetMailbox(Sequences.Ascii(address), out _));
+        Assert.False(SmtpPath.TryGetMailbox(Sequences.Ascii(address), utf8: false, out _));
     }
 
     [Fact]
@@ -55,7 +75,7 @@ public sealed class SmtpPathTests
     {
         var address = new string('a', 64) + "@" + string.Join('.', Enumerable.Repeat(new string('b', 60), 4)) + ".example";
 
-        Assert.False(SmtpPath.TryGetMailbox(Sequences.Ascii(address), out _));
+        Assert.False(SmtpPath.TryGetMailbox(Sequences.Ascii(address), utf8: false, out _));
     }
 
     [Theory]

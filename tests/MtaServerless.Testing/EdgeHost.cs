@@ -20,7 +20,8 @@ public sealed class EdgeHost : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    public static async Task<EdgeHost> StartAsync(string storageConnectionString)
+    /// <param name="settings">More configuration, e.g. <c>MtaStorage:retry:maxRetries</c>.</param>
+    public static async Task<EdgeHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -30,6 +31,9 @@ public sealed class EdgeHost : IAsyncDisposable
             ["Edge:Listeners:0:Name"] = "mx",
             ["Edge:Listeners:0:Address"] = "127.0.0.1",
             ["Edge:Listeners:0:Port"] = "0",
+
+            // The pipeline's tests send to any domain: the test client on loopback is a trusted relay client.
+            ["Edge:TrustedNetworks:0"] = "127.0.0.0/8",
         });
         builder.Services.AddMtaEdge(builder.Configuration);
         var host = builder.Build();

@@ -34,7 +34,7 @@ internal static class AsciiSequence
 
     public static string GetString(ReadOnlySequence<byte> value) => Encoding.ASCII.GetString(value);
 
-    private static bool IsInRange(ReadOnlySequence<byte> value, byte lowInclusive, byte highInclusive)
+    public static bool IsInRange(ReadOnlySequence<byte> value, byte lowInclusive, byte highInclusive)
     {
         foreach (var segment in value)
         {

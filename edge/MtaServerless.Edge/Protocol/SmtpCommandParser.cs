@@ -34,6 +34,11 @@ internal static class SmtpCommandParser
             Rset => SmtpVerb.Rset,
             Noop => SmtpVerb.Noop,
             Quit => SmtpVerb.Quit,
+            Bdat => SmtpVerb.Bdat,
+            Help => SmtpVerb.Help,
+            Vrfy => SmtpVerb.Vrfy,
+            Auth => SmtpVerb.Auth,
+            Star when reader.TryReadBigEndian(out int rest) && ((uint)rest | CaseFold) == Ttls => SmtpVerb.StartTls,
             _ => null,
         };
 
@@ -47,7 +52,7 @@ internal static class SmtpCommandParser
         return true;
     }
 
-    // Every verb of RFC 5321 has four letters, so a verb is one big-endian word.
+    // Every verb of RFC 5321 has four letters, so a verb is one big-endian word; STARTTLS is two.
     private const uint Helo = 'h' << 24 | 'e' << 16 | 'l' << 8 | 'o';
     private const uint Ehlo = 'e' << 24 | 'h' << 16 | 'l' << 8 | 'o';
     private const uint Mail = 'm' << 24 | 'a' << 16 | 'i' << 8 | 'l';
@@ -56,4 +61,10 @@ internal static class SmtpCommandParser
     private const uint Rset = 'r' << 24 | 's' << 16 | 'e' << 8 | 't';
     private const uint Noop = 'n' << 24 | 'o' << 16 | 'o' << 8 | 'p';
     private const uint Quit = 'q' << 24 | 'u' << 16 | 'i' << 8 | 't';
+    private const uint Bdat = 'b' << 24 | 'd' << 16 | 'a' << 8 | 't';
+    private const uint Help = 'h' << 24 | 'e' << 16 | 'l' << 8 | 'p';
+    private const uint Vrfy = 'v' << 24 | 'r' << 16 | 'f' << 8 | 'y';
+    private const uint Auth = 'a' << 24 | 'u' << 16 | 't' << 8 | 'h';
+    private const uint Star = 's' << 24 | 't' << 16 | 'a' << 8 | 'r';
+    private const uint Ttls = 't' << 24 | 't' << 16 | 'l' << 8 | 's';
 }

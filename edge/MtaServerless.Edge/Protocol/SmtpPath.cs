@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using MtaServerless.Core.Mail;
 
 namespace MtaServerless.Edge.Protocol;
@@ -53,10 +54,11 @@ internal static class SmtpPath
     }
 
     /// <summary>Checks the address and makes the one string the envelope keeps, with its domain normalized.</summary>
-    public static bool TryGetMailbox(ReadOnlySequence<byte> address, out string mailbox)
+    /// <param name="utf8">SMTPUTF8 was declared (RFC 6531): the address may hold UTF-8; without it only ASCII.</param>
+    public static bool TryGetMailbox(ReadOnlySequence<byte> address, bool utf8, out MailboxAddress mailbox)
     {
-        mailbox = string.Empty;
-        if (address.Length > MaxAddressLength || !IsAddressText(address))
+        mailbox = default;
+        if (address.Length > MaxAddressLength || !IsAddressText(address, utf8))
         {
             return false;
         }
@@ -73,18 +75,42 @@ internal static class SmtpPath
             address = address.Slice(address.GetPosition(1, colon.Value));
         }
 
-        if (!MailboxAddress.TryParse(AsciiSequence.GetString(address), out var parsed))
+        return MailboxAddress.TryParse(utf8 ? Strict.GetString(address) : AsciiSequence.GetString(address), out mailbox);
+    }
+
+    /// <summary>True when the address holds bytes outside US-ASCII: with SMTPUTF8 undeclared that is its own refusal (553 5.6.7).</summary>
+    public static bool IsNonAscii(ReadOnlySequence<byte> address) => !AsciiSequence.IsInRange(address, 0x00, 0x7f);
+
+    // A space is only legal in a quoted local part; UTF-8 only when declared, and only well-formed.
+    private static bool IsAddressText(ReadOnlySequence<byte> address, bool utf8)
+    {
+        if (address.IsEmpty)
         {
             return false;
         }
 
-        mailbox = parsed.ToString();
-        return true;
+        if (utf8 && IsNonAscii(address))
+        {
+            return AsciiSequence.IsInRange(address, 0x21, 0xff) && IsWellFormedUtf8(address);
+        }
+
+        return AsciiSequence.IsVisible(address) || (AsciiSequence.StartsWith(address, (byte)'"') && AsciiSequence.IsPrintable(address));
     }
 
-    // Non-ASCII addresses need SMTPUTF8, which is not offered yet; a space is only legal in a quoted local part.
-    private static bool IsAddressText(ReadOnlySequence<byte> address) =>
-        !address.IsEmpty && (AsciiSequence.IsVisible(address) || (AsciiSequence.StartsWith(address, (byte)'"') && AsciiSequence.IsPrintable(address)));
+    private static bool IsWellFormedUtf8(ReadOnlySequence<byte> address)
+    {
+        try
+        {
+            Strict.GetString(address);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static bool TryReadParameters(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> parameters)
     {

@@ -7,7 +7,12 @@ internal enum SmtpVerb
     Mail,
     Rcpt,
     Data,
+    Bdat,
     Rset,
     Noop,
     Quit,
+    Help,
+    Vrfy,
+    Auth,
+    StartTls,
 }

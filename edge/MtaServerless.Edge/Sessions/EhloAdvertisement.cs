@@ -1,14 +1,39 @@
+using System.Globalization;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions;
 
 /// <summary>
-/// The one place that says which extensions the edge offers. SIZE, STARTTLS, AUTH and SMTPUTF8 join here
-/// with the session conditions they depend on (TLS or not, listener), which is why it takes the session.
+/// The one place that says which extensions the edge offers, with the session conditions they depend on:
+/// STARTTLS only before TLS and when a certificate is configured, AUTH only over TLS (RFC 4954 4).
 /// </summary>
 internal static class EhloAdvertisement
 {
-    private static readonly string[] Extensions = ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"];
+    public static SmtpReply For(SmtpSession session)
+    {
+        var server = session.Server;
+        List<string> lines =
+        [
+            server.Options.HostName,
+            "PIPELINING",
+            "SIZE " + server.Options.Limits.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
+            "8BITMIME",
+            "SMTPUTF8",
+            "ENHANCEDSTATUSCODES",
+            "CHUNKING",
+            "DSN",
+        ];
+        if (!session.IsSecure && server.Tls.IsConfigured)
+        {
+            lines.Add("STARTTLS");
+        }
 
-    public static SmtpReply For(SmtpSession session) => SmtpReply.MultiLine(250, [session.Server.Options.HostName, .. Extensions]);
+        if (session.IsSecure && session.AuthUser is null)
+        {
+            lines.Add("AUTH PLAIN LOGIN");
+        }
+
+        lines.Add("HELP");
+        return SmtpReply.MultiLine(250, lines);
+    }
 }

@@ -1,16 +1,41 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
+using MtaServerless.Core.Users;
+using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge.Sessions;
 
 /// <summary>What every session of one edge shares.</summary>
-internal sealed class SmtpServerContext(EdgeOptions options, IMessageSpool spool, TimeProvider time, ILogger logger)
+internal sealed class SmtpServerContext(
+    EdgeOptions options,
+    IMessageSpool spool,
+    RouteCatalog routes,
+    UserDirectory users,
+    TlsCertificateProvider tls,
+    TimeProvider time,
+    ILogger logger)
 {
+    private readonly IPNetwork[] _trusted = [.. options.TrustedNetworks.Select(n => IPNetwork.Parse(n))];
+
     public EdgeOptions Options { get; } = options;
 
     public IMessageSpool Spool { get; } = spool;
 
+    public RouteCatalog Routes { get; } = routes;
+
+    public UserDirectory Users { get; } = users;
+
+    public TlsCertificateProvider Tls { get; } = tls;
+
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = logger;
+
+    public bool IsTrusted(IPAddress client)
+    {
+        var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        return _trusted.Any(n => n.Contains(address));
+    }
 }

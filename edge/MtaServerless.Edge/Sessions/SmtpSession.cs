@@ -4,49 +4,104 @@ using MtaServerless.Core.Documents;
 namespace MtaServerless.Edge.Sessions;
 
 /// <summary>The protocol state of one connection: who the client is and the open mail transaction. No I/O here.</summary>
-internal sealed class SmtpSession(SmtpServerContext server, string connectionId, string listener, IPEndPoint remote)
+internal sealed class SmtpSession(SmtpServerContext server, string connectionId, EdgeListenerOptions listener, IPEndPoint remote)
 {
     private readonly List<EnvelopeRecipient> _recipients = [];
     private string _mailFrom = string.Empty;
-    private string? _bodyType;
+    private MailParameters _parameters = MailParameters.None;
+    private bool _extended;
 
     public SmtpServerContext Server { get; } = server;
 
     public string ConnectionId { get; } = connectionId;
 
+    public EdgeListenerOptions Listener { get; } = listener;
+
+    public IPAddress ClientAddress { get; } = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+
+    public bool IsTrusted { get; } = server.IsTrusted(remote.Address);
+
     public SmtpState State { get; set; } = SmtpState.Connected;
 
     public string Helo { get; private set; } = string.Empty;
 
-    /// <summary>The RFC 3848 <c>with</c> keyword for the Received header.</summary>
-    public string Protocol { get; private set; } = "SMTP";
+    /// <summary>The negotiated protocol and cipher once TLS is up.</summary>
+    public string? Tls { get; private set; }
 
-    /// <summary>Set between the 354 and the end of data.</summary>
-    public DataReceiver? Data { get; set; }
+    public string? AuthUser { get; private set; }
+
+    public bool IsSecure => Tls is not null;
+
+    /// <summary>The RFC 3848 <c>with</c> keyword for the Received header.</summary>
+    public string Protocol => !_extended ? "SMTP" : "ESMTP" + (IsSecure ? "S" : string.Empty) + (AuthUser is null ? string.Empty : "A");
+
+    /// <summary>Whether a transaction may be opened without AUTH: the submission roles need it (RFC 6409).</summary>
+    public bool MayStartTransaction => Listener.Role == ListenerRole.Mx || AuthUser is not null;
+
+    /// <summary>Whether this client may send to domains whose route does not accept inbound mail.</summary>
+    public bool MayRelay => AuthUser is not null || IsTrusted;
+
+    public bool SmtpUtf8 => _parameters.SmtpUtf8;
+
+    public int RecipientCount => _recipients.Count;
+
+    /// <summary>Refused commands so far; too many close the session.</summary>
+    public int Errors { get; set; }
+
+    public int AuthFailures { get; set; }
+
+    /// <summary>An AUTH exchange waiting for the client's next line (RFC 4954 continuation).</summary>
+    public AuthExchange? PendingAuth { get; set; }
+
+    /// <summary>The body of the open transaction, from DATA's 354 or the first BDAT until it is committed or refused.</summary>
+    public MessageReceiver? Message { get; set; }
+
+    /// <summary>When the body of the open transaction must be complete.</summary>
+    public DateTimeOffset BodyDeadline { get; set; }
+
+    /// <summary>Set by STARTTLS's 220: the connection switches to TLS before it reads another byte.</summary>
+    public bool TlsRequested { get; set; }
 
     public void Identify(string helo, bool extended)
     {
         Helo = helo;
-        Protocol = extended ? "ESMTP" : "SMTP";
+        _extended = extended;
         ResetTransaction();
     }
 
-    public void StartTransaction(string mailFrom, string? bodyType)
+    /// <summary>After the TLS handshake: RFC 3207 4.2, everything learnt in plaintext is forgotten.</summary>
+    public void Secure(string tls)
+    {
+        Tls = tls;
+        Helo = string.Empty;
+        _extended = false;
+        AuthUser = null;
+        State = SmtpState.Connected;
+        ResetTransaction();
+    }
+
+    public void Authenticate(string user) => AuthUser = user;
+
+    public void StartTransaction(string mailFrom, MailParameters parameters)
     {
         _mailFrom = mailFrom;
-        _bodyType = bodyType;
+        _parameters = parameters;
         _recipients.Clear();
     }
 
-    public void AddRecipient(string address) => _recipients.Add(new EnvelopeRecipient(address));
+    public void AddRecipient(EnvelopeRecipient recipient) => _recipients.Add(recipient);
 
-    public void ResetTransaction() => StartTransaction(string.Empty, null);
+    public void ResetTransaction() => StartTransaction(string.Empty, MailParameters.None);
 
-    public Envelope CreateEnvelope() => new(_mailFrom, [.. _recipients], _bodyType);
+    public Envelope CreateEnvelope() =>
+        new(_mailFrom, [.. _recipients], _parameters.Body, _parameters.SmtpUtf8, _parameters.Size, _parameters.Ret, _parameters.EnvId);
 
-    public SessionInfo CreateSessionInfo(DateTimeOffset receivedAt)
-    {
-        var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
-        return new SessionInfo(address.ToString(), Helo, Protocol, listener, receivedAt, Server.Options.HostName);
-    }
+    public SessionInfo CreateSessionInfo(DateTimeOffset receivedAt) =>
+        new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser);
+}
+
+/// <summary>The MAIL FROM parameters the envelope keeps.</summary>
+internal sealed record MailParameters(string? Body, bool SmtpUtf8, long? Size, string? Ret, string? EnvId)
+{
+    public static MailParameters None { get; } = new(null, false, null, null, null);
 }

@@ -2,7 +2,7 @@ namespace MtaServerless.Edge.Sessions;
 
 internal enum SmtpState
 {
-    /// <summary>Greeted, waiting for HELO or EHLO.</summary>
+    /// <summary>Greeted (or just secured by TLS), waiting for HELO or EHLO.</summary>
     Connected,
 
     /// <summary>The client has said who it is; no mail transaction is open.</summary>
@@ -11,6 +11,9 @@ internal enum SmtpState
     MailGiven,
 
     RecipientGiven,
+
+    /// <summary>At least one BDAT chunk is in; only more BDAT, RSET, NOOP, HELO/EHLO or QUIT may follow.</summary>
+    Chunking,
 
     Closed,
 }

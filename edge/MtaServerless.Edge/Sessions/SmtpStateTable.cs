@@ -10,43 +10,57 @@ namespace MtaServerless.Edge.Sessions;
 internal static class SmtpStateTable
 {
     // HELO, EHLO and RSET end any open transaction (RFC 5321 4.1.4); DATA hands the transaction to the
-    // DATA phase and the session is back to Identified when it ends, whatever its outcome.
+    // DATA phase and the session is back to Identified when it ends, whatever its outcome. BDAT leads to
+    // Chunking; the connection moves on to Identified when the LAST chunk (or a refused one) ends it.
+    // STARTTLS leads back to Connected: a new EHLO is required over TLS.
     private static readonly FrozenDictionary<SmtpState, FrozenDictionary<SmtpVerb, SmtpState>> Table =
         new Dictionary<SmtpState, FrozenDictionary<SmtpVerb, SmtpState>>
         {
             [SmtpState.Connected] = Row(
+                SmtpState.Connected,
                 (SmtpVerb.Helo, SmtpState.Identified),
-                (SmtpVerb.Ehlo, SmtpState.Identified),
-                (SmtpVerb.Rset, SmtpState.Connected),
-                (SmtpVerb.Noop, SmtpState.Connected),
-                (SmtpVerb.Quit, SmtpState.Closed)),
+                (SmtpVerb.Ehlo, SmtpState.Identified)),
             [SmtpState.Identified] = Row(
+                SmtpState.Identified,
                 (SmtpVerb.Helo, SmtpState.Identified),
                 (SmtpVerb.Ehlo, SmtpState.Identified),
                 (SmtpVerb.Mail, SmtpState.MailGiven),
-                (SmtpVerb.Rset, SmtpState.Identified),
-                (SmtpVerb.Noop, SmtpState.Identified),
-                (SmtpVerb.Quit, SmtpState.Closed)),
+                (SmtpVerb.Auth, SmtpState.Identified),
+                (SmtpVerb.StartTls, SmtpState.Connected)),
             [SmtpState.MailGiven] = Row(
+                SmtpState.MailGiven,
                 (SmtpVerb.Helo, SmtpState.Identified),
                 (SmtpVerb.Ehlo, SmtpState.Identified),
-                (SmtpVerb.Rcpt, SmtpState.RecipientGiven),
-                (SmtpVerb.Rset, SmtpState.Identified),
-                (SmtpVerb.Noop, SmtpState.MailGiven),
-                (SmtpVerb.Quit, SmtpState.Closed)),
+                (SmtpVerb.Rcpt, SmtpState.RecipientGiven)),
             [SmtpState.RecipientGiven] = Row(
+                SmtpState.RecipientGiven,
                 (SmtpVerb.Helo, SmtpState.Identified),
                 (SmtpVerb.Ehlo, SmtpState.Identified),
                 (SmtpVerb.Rcpt, SmtpState.RecipientGiven),
                 (SmtpVerb.Data, SmtpState.Identified),
-                (SmtpVerb.Rset, SmtpState.Identified),
-                (SmtpVerb.Noop, SmtpState.RecipientGiven),
-                (SmtpVerb.Quit, SmtpState.Closed)),
-            [SmtpState.Closed] = Row(),
+                (SmtpVerb.Bdat, SmtpState.Chunking)),
+            [SmtpState.Chunking] = Row(
+                SmtpState.Chunking,
+                (SmtpVerb.Helo, SmtpState.Identified),
+                (SmtpVerb.Ehlo, SmtpState.Identified),
+                (SmtpVerb.Bdat, SmtpState.Chunking)),
+            [SmtpState.Closed] = FrozenDictionary<SmtpVerb, SmtpState>.Empty,
         }.ToFrozenDictionary();
 
     public static bool TryGetNext(SmtpState state, SmtpVerb verb, out SmtpState next) => Table[state].TryGetValue(verb, out next);
 
-    private static FrozenDictionary<SmtpVerb, SmtpState> Row(params (SmtpVerb Verb, SmtpState Next)[] transitions) =>
-        transitions.ToFrozenDictionary(t => t.Verb, t => t.Next);
+    /// <summary>A row: the given transitions, plus the verbs every open state allows (RSET, NOOP, HELP, VRFY, QUIT).</summary>
+    private static FrozenDictionary<SmtpVerb, SmtpState> Row(SmtpState state, params (SmtpVerb Verb, SmtpState Next)[] transitions)
+    {
+        var reset = state == SmtpState.Connected ? SmtpState.Connected : SmtpState.Identified;
+        (SmtpVerb, SmtpState)[] always =
+        [
+            (SmtpVerb.Rset, reset),
+            (SmtpVerb.Noop, state),
+            (SmtpVerb.Help, state),
+            (SmtpVerb.Vrfy, state),
+            (SmtpVerb.Quit, SmtpState.Closed),
+        ];
+        return transitions.Concat(always).ToFrozenDictionary(t => t.Item1, t => t.Item2);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using MtaServerless.Core.Spool;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions.Commands;
@@ -13,21 +12,14 @@ internal static class DataCommand
             return SmtpRejections.Reply(SmtpRejection.SyntaxError);
         }
 
-        var server = session.Server;
-        var receivedAt = server.Time.GetUtcNow();
-        ISpoolTransaction transaction;
-        try
+        // On failure the envelope stays open: the client may try DATA again or RSET.
+        if (await MessageReceiver.BeginAsync(session, cancellationToken).ConfigureAwait(false) is not { } message)
         {
-            transaction = await server.Spool.BeginAsync(receivedAt, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The envelope stays open: the client may try DATA again or RSET.
-            EdgeLog.SpoolBeginFailed(server.Logger, session.ConnectionId, ex);
             return SmtpRejections.Reply(SmtpRejection.StorageFailure);
         }
 
-        session.Data = new DataReceiver(session, transaction, session.CreateEnvelope(), session.CreateSessionInfo(receivedAt));
+        message.ExpectDotData();
+        session.Message = message;
         session.ResetTransaction();
         return SmtpReplies.StartMailInput;
     }

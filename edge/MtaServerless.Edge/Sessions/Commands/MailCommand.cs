@@ -1,52 +1,140 @@
 using System.Buffers;
+using System.Buffers.Text;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions.Commands;
 
 internal static class MailCommand
 {
+    // RFC 3461 4.4: ENVID is at most 100 characters.
+    private const int MaxEnvIdLength = 100;
+
     public static SmtpReply Handle(SmtpSession session, ReadOnlySequence<byte> argument)
     {
+        if (!session.MayStartTransaction)
+        {
+            return SmtpRejections.Reply(SmtpRejection.AuthenticationRequired);
+        }
+
         if (!SmtpPath.TryRead(argument, "FROM:"u8, out var path, out var parameters))
         {
             return SmtpRejections.Reply(SmtpRejection.SyntaxError);
         }
 
-        // The null reverse path <> is how bounces are sent; it must be accepted.
-        var mailFrom = string.Empty;
-        if (!path.IsEmpty && !SmtpPath.TryGetMailbox(path, out mailFrom))
+        if (!TryReadParameters(parameters, out var mail, out var rejection))
         {
-            return SmtpRejections.Reply(SmtpRejection.InvalidSender);
+            return SmtpRejections.Reply(rejection);
         }
 
-        string? bodyType = null;
+        if (mail.Size > session.Server.Options.Limits.MaxMessageSize)
+        {
+            return SmtpRejections.Reply(SmtpRejection.MessageTooBig);
+        }
+
+        // The null reverse path <> is how bounces are sent; it must be accepted.
+        var mailFrom = string.Empty;
+        if (!path.IsEmpty)
+        {
+            if (!mail.SmtpUtf8 && SmtpPath.IsNonAscii(path))
+            {
+                return SmtpRejections.Reply(SmtpRejection.NonAsciiAddress);
+            }
+
+            if (!SmtpPath.TryGetMailbox(path, mail.SmtpUtf8, out var sender))
+            {
+                return SmtpRejections.Reply(SmtpRejection.InvalidSender);
+            }
+
+            mailFrom = sender.ToString();
+        }
+
+        session.StartTransaction(mailFrom, mail);
+        return SmtpReplies.SenderOk;
+    }
+
+    private static bool TryReadParameters(ReadOnlySequence<byte> parameters, out MailParameters mail, out SmtpRejection rejection)
+    {
+        mail = MailParameters.None;
+        rejection = SmtpRejection.SyntaxError;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var reader = new SequenceReader<byte>(parameters);
         while (true)
         {
-            switch (EsmtpParameters.Read(ref reader, out var keyword, out var value))
+            var status = EsmtpParameters.Read(ref reader, out var keyword, out var value);
+            if (status == ParameterStatus.End)
             {
-                case ParameterStatus.End:
-                    session.StartTransaction(mailFrom, bodyType);
-                    return SmtpReplies.SenderOk;
-                case ParameterStatus.Invalid:
-                    return SmtpRejections.Reply(SmtpRejection.SyntaxError);
-                case ParameterStatus.Parameter when AsciiSequence.EqualsIgnoreCase(keyword, "BODY"u8):
-                    bodyType = BodyType(value);
-                    if (bodyType is null)
-                    {
-                        return SmtpRejections.Reply(SmtpRejection.SyntaxError);
-                    }
+                return true;
+            }
 
-                    break;
-                default:
-                    return SmtpRejections.Reply(SmtpRejection.UnsupportedParameter);
+            if (status == ParameterStatus.Invalid || !seen.Add(AsciiSequence.GetString(keyword).ToUpperInvariant()))
+            {
+                return false;
+            }
+
+            if (AsciiSequence.EqualsIgnoreCase(keyword, "BODY"u8))
+            {
+                // RFC 6152: kept in the envelope so a relay knows whether the next hop must offer 8BITMIME.
+                mail = mail with { Body = Choose(value, "7BIT", "8BITMIME") };
+                if (mail.Body is null)
+                {
+                    return false;
+                }
+            }
+            else if (AsciiSequence.EqualsIgnoreCase(keyword, "SIZE"u8))
+            {
+                if (!TryReadNumber(value, out var size))
+                {
+                    return false;
+                }
+
+                mail = mail with { Size = size };
+            }
+            else if (AsciiSequence.EqualsIgnoreCase(keyword, "SMTPUTF8"u8) && value.IsEmpty)
+            {
+                mail = mail with { SmtpUtf8 = true };
+            }
+            else if (AsciiSequence.EqualsIgnoreCase(keyword, "RET"u8))
+            {
+                mail = mail with { Ret = Choose(value, "FULL", "HDRS") };
+                if (mail.Ret is null)
+                {
+                    return false;
+                }
+            }
+            else if (AsciiSequence.EqualsIgnoreCase(keyword, "ENVID"u8))
+            {
+                // Kept as the client's xtext, which is what a relay passes on.
+                if (value.IsEmpty || value.Length > MaxEnvIdLength)
+                {
+                    return false;
+                }
+
+                mail = mail with { EnvId = AsciiSequence.GetString(value) };
+            }
+            else if (!AsciiSequence.EqualsIgnoreCase(keyword, "AUTH"u8))
+            {
+                // AUTH= (RFC 4954 5) is accepted and ignored: the identity that counts is the session's own.
+                rejection = SmtpRejection.UnsupportedParameter;
+                return false;
             }
         }
     }
 
-    // RFC 6152: kept in the envelope so a relay knows whether the next hop must offer 8BITMIME.
-    private static string? BodyType(ReadOnlySequence<byte> value) =>
-        AsciiSequence.EqualsIgnoreCase(value, "7BIT"u8) ? "7BIT"
-        : AsciiSequence.EqualsIgnoreCase(value, "8BITMIME"u8) ? "8BITMIME"
+    internal static bool TryReadNumber(ReadOnlySequence<byte> value, out long number)
+    {
+        number = 0;
+        if (value.IsEmpty || value.Length > 18)
+        {
+            return false;
+        }
+
+        Span<byte> digits = stackalloc byte[(int)value.Length];
+        value.CopyTo(digits);
+        return digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0 && Utf8Parser.TryParse(digits, out number, out _);
+    }
+
+    private static string? Choose(ReadOnlySequence<byte> value, string first, string second) =>
+        AsciiSequence.EqualsIgnoreCase(value, System.Text.Encoding.ASCII.GetBytes(first)) ? first
+        : AsciiSequence.EqualsIgnoreCase(value, System.Text.Encoding.ASCII.GetBytes(second)) ? second
         : null;
 }
