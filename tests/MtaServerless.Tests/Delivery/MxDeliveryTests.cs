@@ -1,0 +1,201 @@
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Routing;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Tests.Delivery;
+
+/// <summary>
+/// Delivery by MX against a real DNS server on loopback and several scripted SMTP servers, each on
+/// its own 127.0.0.x address and the route's port, as MX hosts are.
+/// </summary>
+public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan RetryWait = TimeSpan.FromSeconds(15);
+    private readonly LoopbackDnsServer _dns = new();
+    private readonly List<ScriptedSmtpServer> _servers = [];
+    private PipelineHarness _pipeline = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _pipeline = await PipelineHarness.StartAsync(azurite, new Dictionary<string, string?> { ["Pipeline:NameServers"] = _dns.Endpoint.ToString() });
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        _dns.Dispose();
+        await _pipeline.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Deliver_FirstMxGreetsWith421_DeliversThroughTheNextPreference()
+    {
+        var busy = Server("127.0.0.2", new SmtpScript { Greeting = "421 4.3.2 Too busy" });
+        var good = Server("127.0.0.3");
+        _dns.Mx("pref.example", 20, "mx2.pref.example").Mx("pref.example", 10, "mx1.pref.example")
+            .Address("mx1.pref.example", "127.0.0.2").Address("mx2.pref.example", "127.0.0.3");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@pref.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@pref.example");
+        Assert.Equal((DeliveryStatus.Delivered, "mx2.pref.example"), (record.Status, record.RemoteHost));
+        Assert.Equal(1, busy.Connections);
+        var mail = Assert.Single(good.Accepted);
+        Assert.Equal(["bob@pref.example"], mail.To);
+        Assert.Equal("relay.test", mail.Helo);
+    }
+
+    [Fact]
+    public async Task Deliver_SlowGreetingOnFirstMx_TriesTheNextHost()
+    {
+        var slow = Server("127.0.0.2", new SmtpScript { GreetingDelay = TimeSpan.FromSeconds(6) });
+        var good = Server("127.0.0.3");
+        _dns.Mx("slowgreet.example", 10, "a.slowgreet.example").Mx("slowgreet.example", 20, "b.slowgreet.example")
+            .Address("a.slowgreet.example", "127.0.0.2").Address("b.slowgreet.example", "127.0.0.3");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@slowgreet.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "bob@slowgreet.example")).Status);
+        Assert.Equal(1, slow.Connections);
+        Assert.Empty(slow.Accepted);
+        Assert.Single(good.Accepted);
+    }
+
+    [Fact]
+    public async Task Deliver_NoMxRecord_UsesTheDomainsOwnAddress()
+    {
+        var server = Server("127.0.0.4");
+        _dns.Address("implicit.example", "127.0.0.4");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@implicit.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "bob@implicit.example")).Status);
+        Assert.Single(server.Accepted);
+    }
+
+    [Fact]
+    public async Task Deliver_ScriptedRepliesPerRecipient_DeliversDefersAndBouncesEachOnItsOwn()
+    {
+        var server = Server("127.0.0.2", new SmtpScript
+        {
+            Rcpt = (recipient, seen) => recipient switch
+            {
+                "later@mixed.example" when seen == 0 => "451 4.2.1 Mailbox busy",
+                "gone@mixed.example" => "550 5.1.1 No such user",
+                _ => "250 2.1.5 Ok",
+            },
+        });
+        _dns.Mx("mixed.example", 10, "mx.mixed.example").Address("mx.mixed.example", "127.0.0.2");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["ok@mixed.example", "later@mixed.example", "gone@mixed.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "ok@mixed.example")).Status);
+        var later = await _pipeline.RecordAsync(task.Id, "later@mixed.example");
+        Assert.Equal((DeliveryStatus.Deferred, 1, "451 4.2.1 Mailbox busy"), (later.Status, later.Attempts, later.LastReply));
+        var gone = await _pipeline.RecordAsync(task.Id, "gone@mixed.example");
+        Assert.Equal((DeliveryStatus.Bounced, "550 5.1.1 No such user"), (gone.Status, gone.LastReply));
+
+        var retry = await _pipeline.NextTaskAsync(RetryWait);
+        Assert.Equal((2, task.FirstAttemptAt), (retry.Attempt, retry.FirstAttemptAt));
+        Assert.Equal(["later@mixed.example"], retry.Recipients);
+        await _pipeline.Deliver.RunAsync(retry, CancellationToken.None);
+
+        later = await _pipeline.RecordAsync(task.Id, "later@mixed.example");
+        Assert.Equal((DeliveryStatus.Delivered, 2), (later.Status, later.Attempts));
+        Assert.Equal([["ok@mixed.example"], ["later@mixed.example"]], server.Accepted.Select(m => m.To).ToList());
+        Assert.Equal(0, await _pipeline.QueuedTaskCountAsync());
+    }
+
+    [Fact]
+    public async Task Deliver_ConnectionDroppedAfterTheFinalDot_DefersAndDeliversOnTheRetry()
+    {
+        var server = Server("127.0.0.2", new SmtpScript { Data = n => n == 1 ? null : "250 2.0.0 Ok" });
+        _dns.Mx("drop.example", 10, "mx.drop.example").Address("mx.drop.example", "127.0.0.2");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@drop.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@drop.example");
+        Assert.Equal(DeliveryStatus.Deferred, record.Status);
+        Assert.StartsWith("451 4.4.2 ", record.LastReply, StringComparison.Ordinal);
+        await _pipeline.Deliver.RunAsync(await _pipeline.NextTaskAsync(RetryWait), CancellationToken.None);
+
+        Assert.Equal((DeliveryStatus.Delivered, 2), ((await _pipeline.RecordAsync(task.Id, "bob@drop.example")).Status, (await _pipeline.RecordAsync(task.Id, "bob@drop.example")).Attempts));
+        Assert.Equal(2, server.DataAttempts);
+        Assert.Single(server.Accepted);
+    }
+
+    [Theory]
+    [InlineData("nullmx.example", DeliveryStatus.Bounced, "556 5.1.10 ")]
+    [InlineData("missing.example", DeliveryStatus.Bounced, "550 5.1.2 ")]
+    [InlineData("servfail.example", DeliveryStatus.Deferred, "451 4.4.3 ")]
+    [InlineData("slowdns.example", DeliveryStatus.Deferred, "451 4.4.3 ")]
+    public async Task Deliver_DnsAnswer_DecidesPermanentOrTransient(string domain, string status, string reply)
+    {
+        _dns.NullMx("nullmx.example").ServerFailure("servfail.example")
+            .Slow("slowdns.example", TimeSpan.FromSeconds(4)).Mx("slowdns.example", 10, "mx.slowdns.example").Address("mx.slowdns.example", "127.0.0.2");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), [$"bob@{domain}"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, $"bob@{domain}");
+        Assert.Equal(status, record.Status);
+        Assert.StartsWith(reply, record.LastReply, StringComparison.Ordinal);
+        Assert.Null(record.RemoteHost);
+        Assert.Equal(status == DeliveryStatus.Deferred ? 1 : 0, await _pipeline.QueuedTaskCountAsync());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Deliver_OpportunisticTls_EncryptsWhenOfferedAndDeliversInPlainTextOtherwise(bool offered)
+    {
+        var server = Server("127.0.0.2", new SmtpScript { StartTls = offered });
+        _dns.Mx("tls.example", 10, "mx.tls.example").Address("mx.tls.example", "127.0.0.2");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@tls.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "bob@tls.example")).Status);
+        Assert.Equal(offered, Assert.Single(server.Accepted).Tls);
+    }
+
+    [Fact]
+    public async Task Deliver_EqualPreference_SpreadsTheFirstTryOverBothHosts()
+    {
+        var first = Server("127.0.0.2");
+        var second = Server("127.0.0.3");
+        _dns.Mx("equal.example", 10, "a.equal.example").Mx("equal.example", 10, "b.equal.example")
+            .Address("a.equal.example", "127.0.0.2").Address("b.equal.example", "127.0.0.3");
+
+        // 30 messages: the chance that one host gets every first try is 2^-29.
+        for (var i = 0; i < 30; i++)
+        {
+            await _pipeline.Deliver.RunAsync(await _pipeline.NewTaskAsync(MxRoute(), ["bob@equal.example"]), CancellationToken.None);
+        }
+
+        Assert.Equal(30, first.Accepted.Count + second.Accepted.Count);
+        Assert.NotEmpty(first.Accepted);
+        Assert.NotEmpty(second.Accepted);
+    }
+
+    private Route MxRoute() => new("*", RouteAction.Mx, Port: _port, Tls: TlsMode.Opportunistic);
+
+    /// <summary>Every server of a test listens on the same port, on its own loopback address.</summary>
+    private ScriptedSmtpServer Server(string address, SmtpScript? script = null)
+    {
+        var server = ScriptedSmtpServer.Start(address, _port, script);
+        _port = server.Endpoint.Port;
+        _servers.Add(server);
+        return server;
+    }
+}

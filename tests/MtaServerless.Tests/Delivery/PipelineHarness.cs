@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Routing;
+using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Ingest;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Tests.Delivery;
+
+/// <summary>The pipeline's stages on a test's Azurite, with the settings a test needs and the queues and tables read back.</summary>
+internal sealed class PipelineHarness : IAsyncDisposable
+{
+    public const string Sender = "alice@example.org";
+    public const string StoredMessage = "Subject: hi\r\nMessage-ID: <original@example.org>\r\n\r\nHello\r\n";
+
+    private readonly ServiceProvider _services;
+
+    private PipelineHarness(AzuriteFixture azurite, ServiceProvider services)
+    {
+        Storage = azurite.Storage;
+        _services = services;
+    }
+
+    public MtaStorageClients Storage { get; }
+
+    public DeliverStage Deliver => _services.GetRequiredService<DeliverStage>();
+
+    public IngestStage Ingest => _services.GetRequiredService<IngestStage>();
+
+    public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    {
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+        await azurite.Storage.Inbound.ClearMessagesAsync();
+        var values = new Dictionary<string, string?>
+        {
+            [StorageNames.Connection] = azurite.ConnectionString,
+            ["Pipeline:HostName"] = "relay.test",
+            ["Pipeline:Backoff"] = "00:00:01",
+            ["Pipeline:BackoffJitter"] = "0",
+            ["Pipeline:ConnectTimeout"] = "00:00:02",
+            ["Pipeline:CommandTimeout"] = "00:00:05",
+            ["Pipeline:DnsTimeout"] = "00:00:01",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var services = new ServiceCollection().AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        services.AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        return new PipelineHarness(azurite, services.BuildServiceProvider());
+    }
+
+    /// <summary>A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them.</summary>
+    public async Task<DeliveryTask> NewTaskAsync(
+        Route route,
+        IReadOnlyList<string> recipients,
+        DateTimeOffset? firstAttempt = null,
+        string mailFrom = Sender,
+        string stored = StoredMessage,
+        bool smtpUtf8 = false,
+        string? ret = null,
+        Func<string, (string? Notify, string? Orcpt)>? dsn = null)
+    {
+        var arrived = firstAttempt ?? DateTimeOffset.UtcNow;
+        var id = Guid.CreateVersion7().ToString("N");
+        var blob = StorageNames.SpoolBlobName(id, arrived);
+        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(stored)));
+        foreach (var recipient in recipients)
+        {
+            var record = DeliveryEntity.Queued(id, recipient, route.Pattern, arrived);
+            (record.Notify, record.Orcpt) = dsn?.Invoke(recipient) ?? (null, null);
+            await Storage.Deliveries.AddEntityAsync(record);
+        }
+
+        return new DeliveryTask(id, blob, route, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret);
+    }
+
+    public async Task<DeliveryEntity> RecordAsync(string id, string recipient) =>
+        (await Storage.Deliveries.GetEntityAsync<DeliveryEntity>(id, RecipientKey.Encode(recipient))).Value;
+
+    public async Task<int> QueuedTaskCountAsync() =>
+        (await Storage.Delivery.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+
+    /// <summary>Waits for a re-scheduled task to become visible and takes it off the queue.</summary>
+    public async Task<DeliveryTask> NextTaskAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var received = (await Storage.Delivery.ReceiveMessagesAsync(1, cancellationToken: CancellationToken.None)).Value;
+            if (received is [var message])
+            {
+                await Storage.Delivery.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                return QueueDocuments.DeserializeDelivery(message.Body.ToString());
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    /// <summary>The DSNs injected into the spool: their inbound documents and the parsed messages.</summary>
+    public async Task<IReadOnlyList<(InboundMessage Document, MimeMessage Message)>> DsnsAsync()
+    {
+        var found = new List<(InboundMessage, MimeMessage)>();
+        foreach (var peeked in (await Storage.Inbound.PeekMessagesAsync(32)).Value)
+        {
+            var document = QueueDocuments.DeserializeInbound(peeked.Body.ToString());
+            var content = (await Storage.Spool.GetBlobClient(document.Blob).DownloadContentAsync()).Value.Content;
+            found.Add((document, await MimeMessage.LoadAsync(content.ToStream())));
+        }
+
+        return found;
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+}
