@@ -54,11 +54,6 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-// A route's CredentialRef names a section of Credentials:*; Key Vault references fill it, resolved by
-// the platform with the app's identity, so the pipeline reads plain configuration.
-var smarthostUserNameReference = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smarthostVaultItems.userName})'
-var smarthostPasswordReference = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smarthostVaultItems.password})'
-
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
@@ -94,8 +89,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Pipeline__HostName', value: pipelineHostName }
         { name: 'Pipeline__Backoff', value: pipelineBackoff }
         { name: 'Pipeline__MaxLifetime', value: '${pipelineMaxLifetimeDays}.00:00:00' }
-        { name: 'Credentials__smarthost__UserName', value: smarthostUserNameReference }
-        { name: 'Credentials__smarthost__Password', value: smarthostPasswordReference }
+        // A route whose CredentialRef is 'smarthost' logs in with Credentials:smarthost:*; the platform
+        // resolves these Key Vault references with the app's identity, so the pipeline reads plain configuration.
+        {
+          name: 'Credentials__smarthost__UserName'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smarthostVaultItems.userName})'
+        }
+        {
+          name: 'Credentials__smarthost__Password'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smarthostVaultItems.password})'
+        }
       ]
     }
     functionAppConfig: {

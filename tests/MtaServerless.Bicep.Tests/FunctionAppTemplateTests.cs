@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Bicep.Tests;
 
@@ -101,6 +102,22 @@ public sealed class FunctionAppTemplateTests(BicepBuild build)
 
         Assert.Equal(defaults.Backoff, build.Main["parameters"]!["pipelineBackoff"]!["defaultValue"]!.GetValue<string>());
         Assert.Equal("[format('{0}.00:00:00', parameters('pipelineMaxLifetimeDays'))]", AppSettings["Pipeline__MaxLifetime"]);
+    }
+
+    [Fact]
+    public void AppSettings_SmarthostCredentials_AreKeyVaultReferencesResolvedWithTheAppsIdentity()
+    {
+        var settings = AppSettings;
+
+        foreach (var key in new[] { "UserName", "Password" })
+        {
+            Assert.StartsWith(
+                "[format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', parameters('keyVaultName'), parameters('smarthostVaultItems').",
+                settings[$"{SmtpCredentials.Section}__smarthost__{key}"],
+                StringComparison.Ordinal);
+        }
+
+        Assert.Equal("[parameters('identityId')]", Site["properties"]!["keyVaultReferenceIdentity"]!.GetValue<string>());
     }
 
     private JsonObject Template => ArmTemplate.ModuleTemplate(build.Main, "functionApp");
