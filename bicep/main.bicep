@@ -31,8 +31,8 @@ param spoolRetentionMarginDays int = 2
 @description('The edge image, e.g. myregistry.azurecr.io/mtaserverless-edge:1.0 (built from edge/Dockerfile).')
 param edgeImage string
 
-@description('Login server of the private registry the edges pull from with their identities (grant each AcrPull); empty for a public image.')
-param edgeImageRegistryServer string = ''
+@description('An Azure Container Registry in this resource group that holds edgeImage; the edges pull with their identities (AcrPull is granted). Empty for a public image.')
+param edgeRegistryName string = ''
 
 @description('How many edge container groups (each its own public IP, MX of equal preference).')
 @minValue(1)
@@ -160,7 +160,7 @@ module functionsAccess 'modules/role-assignments.bicep' = {
 }
 
 // An edge only writes spool blobs, sends to inbound, and reads routes and users; it reads its
-// certificate from the vault.
+// certificate from the vault and pulls its image.
 module edgeAccess 'modules/role-assignments.bicep' = [
   for i in range(0, edgeCount): {
     name: 'edge-access-${i + 1}'
@@ -181,6 +181,8 @@ module edgeAccess 'modules/role-assignments.bicep' = [
       ]
       keyVaultRoles: ['Key Vault Secrets User']
       applicationInsightsRoles: ['Monitoring Metrics Publisher']
+      containerRegistryName: edgeRegistryName
+      containerRegistryRoles: ['AcrPull']
     }
   }
 ]
@@ -219,7 +221,7 @@ module edges 'modules/edge-group.bicep' = [
       location: location
       tags: tags
       image: edgeImage
-      imageRegistryServer: edgeImageRegistryServer
+      imageRegistryServer: empty(edgeRegistryName) ? '' : '${edgeRegistryName}${environment().suffixes.acrLoginServer}'
       hostName: 'mx${i + 1}.${mailDomain}'
       dnsNameLabel: '${namePrefix}-mx${i + 1}-${suffix}'
       identityId: edgeIdentities[i].outputs.id

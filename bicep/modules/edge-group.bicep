@@ -10,7 +10,7 @@ param tags object
 @description('The edge image, e.g. myregistry.azurecr.io/mtaserverless-edge:1.0.')
 param image string
 
-@description('Login server of a private registry pulled with the group\'s identity (grant it AcrPull); empty for a public image.')
+@description('Login server of the registry pulled with the group\'s identity; empty for a public image.')
 param imageRegistryServer string
 
 @description('The name this edge gives in its greeting and in Received: (its A and PTR name).')

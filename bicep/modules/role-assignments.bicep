@@ -27,6 +27,12 @@ param keyVaultRoles roleName[] = []
 @description('Roles on the Application Insights component (Entra-authenticated telemetry).')
 param applicationInsightsRoles roleName[] = []
 
+@description('An Azure Container Registry in this resource group; empty for none (then its roles are not granted).')
+param containerRegistryName string = ''
+
+@description('Roles on that registry.')
+param containerRegistryRoles roleName[] = []
+
 resource account 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 
@@ -70,6 +76,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = if (!empty(containerRegistryName)) {
+  name: containerRegistryName
 }
 
 resource onAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -136,6 +146,18 @@ resource onInsights 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in applicationInsightsRoles: {
     name: guid(insights.id, principalId, roleDefinitionIds[role])
     scope: insights
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
+    }
+  }
+]
+
+resource onRegistry 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in (empty(containerRegistryName) ? [] : containerRegistryRoles): {
+    name: guid(registry.id, principalId, roleDefinitionIds[role])
+    scope: registry
     properties: {
       principalId: principalId
       principalType: 'ServicePrincipal'

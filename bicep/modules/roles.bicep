@@ -12,6 +12,7 @@ type roleName =
   | 'Storage Table Data Reader'
   | 'Key Vault Secrets User'
   | 'Monitoring Metrics Publisher'
+  | 'AcrPull'
 
 @export()
 @description('A role on one named child of the storage account (a container, a queue or a table).')
@@ -30,4 +31,5 @@ var roleDefinitionIds = {
   'Storage Table Data Reader': '76199698-9eea-4c19-bc75-cec21354c6b6'
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6'
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
+  AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 }

@@ -43,6 +43,7 @@ public sealed class RoleAssignmentTests(BicepBuild build)
         Assert.Null(Parameter("functionsAccess", "containerRoles"));
         Assert.Null(Parameter("functionsAccess", "queueRoles"));
         Assert.Null(Parameter("functionsAccess", "tableRoles"));
+        Assert.Null(Parameter("functionsAccess", "containerRegistryRoles"));
     }
 
     [Fact]
@@ -59,6 +60,8 @@ public sealed class RoleAssignmentTests(BicepBuild build)
             Scoped("edgeAccess", "tableRoles"));
         Assert.Equal(["Key Vault Secrets User"], Roles("edgeAccess", "keyVaultRoles"));
         Assert.Equal(["Monitoring Metrics Publisher"], Roles("edgeAccess", "applicationInsightsRoles"));
+        Assert.Equal(["AcrPull"], Roles("edgeAccess", "containerRegistryRoles"));
+        Assert.Equal("[parameters('edgeRegistryName')]", Parameter("edgeAccess", "containerRegistryName")!.GetValue<string>());
     }
 
     [Fact]
@@ -66,7 +69,7 @@ public sealed class RoleAssignmentTests(BicepBuild build)
     {
         var ids = build.Template("modules/roles.bicep")["variables"]!["roleDefinitionIds"]!.AsObject();
         var granted = new[] { "functionsAccess", "edgeAccess" }
-            .SelectMany(m => new[] { "accountRoles", "keyVaultRoles", "applicationInsightsRoles" }.SelectMany(p => Roles(m, p))
+            .SelectMany(m => new[] { "accountRoles", "keyVaultRoles", "applicationInsightsRoles", "containerRegistryRoles" }.SelectMany(p => Roles(m, p))
                 .Concat(new[] { "containerRoles", "queueRoles", "tableRoles" }.SelectMany(p => Scoped(m, p)).Select(g => g.Role)));
 
         Assert.All(granted, role => Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", ids[role]!.GetValue<string>()));
