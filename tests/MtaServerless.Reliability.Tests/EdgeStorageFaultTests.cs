@@ -9,8 +9,14 @@ namespace MtaServerless.Reliability.Tests;
 /// </summary>
 public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
-    /// <summary>The Azure SDK tries a request four times by default (three retries).</summary>
-    private const int MoreThanTheRetries = 4;
+    /// <summary>One retry, soon: enough to prove a retry, and fast to exhaust.</summary>
+    private static readonly Dictionary<string, string?> OneQuickRetry = new()
+    {
+        ["MtaStorage:retry:maxRetries"] = "1",
+        ["MtaStorage:retry:delay"] = "00:00:00.100",
+    };
+
+    private const int MoreThanTheRetries = 2;
 
     private const string Body = "From: alice@example.org\r\nSubject: faults\r\n\r\nHello.\r\n";
 
@@ -25,7 +31,7 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     {
         await using var proxy = new StorageFaultProxy(azurite.BlobPort);
         proxy.FailNext(line => line.StartsWith("PUT ", StringComparison.Ordinal) && line.Contains("comp=blocklist", StringComparison.Ordinal), fault);
-        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"));
+        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"), OneQuickRetry);
 
         var reply = await SendAsync(edge);
 
@@ -42,11 +48,11 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     {
         await using var proxy = new StorageFaultProxy(azurite.BlobPort);
         proxy.FailNext(line => line.Contains("comp=blocklist", StringComparison.Ordinal), fault, MoreThanTheRetries);
-        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"));
+        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"), OneQuickRetry);
 
         var reply = await SendAsync(edge);
 
-        Assert.StartsWith("451 4.3.0 ", reply, StringComparison.Ordinal);
+        Assert.True(reply.StartsWith("451 4.3.0 ", StringComparison.Ordinal), $"{reply} after {proxy.Faulted} faults: {string.Join(" | ", proxy.Requests)}");
         Assert.Empty((await azurite.Storage.Inbound.PeekMessagesAsync(32)).Value);
     }
 
@@ -55,7 +61,7 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     {
         await using var proxy = new StorageFaultProxy(azurite.QueuePort);
         proxy.FailNext(line => line.StartsWith("POST ", StringComparison.Ordinal) && line.Contains("/inbound/messages", StringComparison.Ordinal), StorageFault.ServerBusy, MoreThanTheRetries);
-        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "QueueEndpoint"));
+        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "QueueEndpoint"), OneQuickRetry);
         var blobsBefore = await SpoolBlobCountAsync();
 
         var reply = await SendAsync(edge);
@@ -71,7 +77,7 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     {
         await using var proxy = new StorageFaultProxy(azurite.QueuePort);
         proxy.FailNext(line => line.Contains("/inbound/messages", StringComparison.Ordinal), StorageFault.ServerBusy);
-        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "QueueEndpoint"));
+        await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "QueueEndpoint"), OneQuickRetry);
 
         var reply = await SendAsync(edge);
 

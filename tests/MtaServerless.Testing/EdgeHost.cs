@@ -35,6 +35,7 @@ public sealed class EdgeHost : IAsyncDisposable
             // The pipeline's tests send to any domain: the test client on loopback is a trusted relay client.
             ["Edge:TrustedNetworks:0"] = "127.0.0.0/8",
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.Services.AddMtaEdge(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();

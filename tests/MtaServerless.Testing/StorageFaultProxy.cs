@@ -36,6 +36,9 @@ public sealed class StorageFaultProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private int _faulted;
 
+    /// <summary>Every request line that reached the proxy, in order: what a test failure shows.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Requests { get; } = new();
+
     public StorageFaultProxy(int targetPort)
     {
         _targetPort = targetPort;
@@ -105,6 +108,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             var responses = upstreamStream.CopyToAsync(clientStream, _stop.Token);
             while (await ReadRequestAsync(clientStream) is { } request)
             {
+                Requests.Enqueue(request.Line);
                 if (TakeFault(request.Line) is { } fault)
                 {
                     Interlocked.Increment(ref _faulted);

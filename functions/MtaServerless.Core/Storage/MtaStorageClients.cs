@@ -11,7 +11,8 @@ namespace MtaServerless.Core.Storage;
 /// The clients behind the <c>MtaStorage</c> connection, configured the way the Functions host reads
 /// a connection: either a connection string (Azurite, or a key-based account) under the name itself,
 /// or an identity-based section with <c>blobServiceUri</c>, <c>queueServiceUri</c>, <c>tableServiceUri</c>
-/// (or <c>accountName</c>) and optionally <c>clientId</c> for a user-assigned identity.
+/// (or <c>accountName</c>) and optionally <c>clientId</c> for a user-assigned identity. Either way,
+/// <c>{name}:retry:maxRetries</c> and <c>{name}:retry:delay</c> tune the clients' retries.
 /// </summary>
 public sealed class MtaStorageClients
 {
@@ -39,19 +40,21 @@ public sealed class MtaStorageClients
     public TableClient Deliveries => Tables.GetTableClient(StorageNames.DeliveriesTable);
 
     /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
-    public static MtaStorageClients FromConnectionString(string connectionString, StorageTransactionCounter? counter = null) => new(
-        new BlobServiceClient(connectionString, With(new BlobClientOptions(), counter, "blob")),
-        new QueueServiceClient(connectionString, With(QueueOptions(), counter, "queue")),
-        new TableServiceClient(connectionString, With(new TableClientOptions(), counter, "table")));
+    /// <param name="retry">The retry settings; the Azure SDK's defaults when null.</param>
+    public static MtaStorageClients FromConnectionString(string connectionString, StorageTransactionCounter? counter = null, StorageRetry? retry = null) => new(
+        new BlobServiceClient(connectionString, With(new BlobClientOptions(), counter, "blob", retry)),
+        new QueueServiceClient(connectionString, With(QueueOptions(), counter, "queue", retry)),
+        new TableServiceClient(connectionString, With(new TableClientOptions(), counter, "table", retry)));
 
     /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
     public static MtaStorageClients FromConfiguration(IConfiguration configuration, string name = StorageNames.Connection, StorageTransactionCounter? counter = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var connectionString = configuration[name] ?? configuration.GetConnectionString(name);
+        var retry = StorageRetry.FromConfiguration(configuration.GetSection($"{name}:retry"));
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return FromConnectionString(connectionString, counter);
+            return FromConnectionString(connectionString, counter, retry);
         }
 
         var section = configuration.GetSection(name);
@@ -64,9 +67,9 @@ public sealed class MtaStorageClients
             ManagedIdentityClientId = section["clientId"],
         });
         return new MtaStorageClients(
-            new BlobServiceClient(blobUri, credential, With(new BlobClientOptions(), counter, "blob")),
-            new QueueServiceClient(queueUri, credential, With(QueueOptions(), counter, "queue")),
-            new TableServiceClient(tableUri, credential, With(new TableClientOptions(), counter, "table")));
+            new BlobServiceClient(blobUri, credential, With(new BlobClientOptions(), counter, "blob", retry)),
+            new QueueServiceClient(queueUri, credential, With(QueueOptions(), counter, "queue", retry)),
+            new TableServiceClient(tableUri, credential, With(new TableClientOptions(), counter, "table", retry)));
     }
 
     /// <summary>Creates every container, queue and table of the contract; safe to call again.</summary>
@@ -91,9 +94,15 @@ public sealed class MtaStorageClients
     /// <summary>The Functions queue trigger decodes base64, so every sender encodes it.</summary>
     private static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
 
-    private static T With<T>(T options, StorageTransactionCounter? counter, string service)
+    private static T With<T>(T options, StorageTransactionCounter? counter, string service, StorageRetry? retry)
         where T : ClientOptions
     {
+        if (retry is not null)
+        {
+            options.Retry.MaxRetries = retry.MaxRetries;
+            options.Retry.Delay = retry.Delay;
+        }
+
         if (counter is not null)
         {
             // Per retry: every try is a billed transaction.
