@@ -36,7 +36,7 @@ param keyVaultName string
 @description('The Key Vault certificate with the edge\'s TLS key; its secret (PKCS#12) is fetched at start.')
 param tlsCertificateName string
 
-@description('Image of the init container that fetches the certificate with the group\'s identity.')
+@description('Image of the sidecar that fetches the certificate with the group\'s identity (needs the Azure CLI).')
 param keyVaultFetchImage string
 
 param cpuCores int
@@ -49,10 +49,14 @@ resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
 var tlsDirectory = '/run/tls'
 var tlsFile = '${tlsDirectory}/edge.pfx'
 
-// Waits until the certificate is in the vault (the first deployment creates the vault empty), then
-// writes it where the edge reads it (Edge:Tls:PfxPath; Key Vault exports the PFX without a password).
-// A group restart fetches a renewed certificate.
-var fetchCertificate = 'az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null && until az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE"; do rm -f "$TLS_FILE"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; done && chmod 0444 "$TLS_FILE"'
+// A sidecar, because Container Instances gives no managed identity to init containers: it fetches the
+// certificate with the group's identity as soon as it is in the vault (the first deployment creates
+// the vault empty) and again every hour, and swaps the file in whole; the edge reloads a changed file
+// (Edge:Tls:PfxPath; Key Vault exports the PFX without a password).
+var fetchCertificate = 'until az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null; do sleep 10; done; while true; do if az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE.new"; then chmod 0444 "$TLS_FILE.new" && mv -f "$TLS_FILE.new" "$TLS_FILE"; sleep 3600; else rm -f "$TLS_FILE.new"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; fi; done'
+
+// The edge starts once the certificate is there, so that its TLS listeners never come up without one.
+var startEdge = 'until [ -s "$Edge__Tls__PfxPath" ]; do sleep 2; done; exec dotnet /app/MtaServerless.Edge.dll'
 
 resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
   name: name
@@ -91,29 +95,12 @@ resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
         emptyDir: {}
       }
     ]
-    initContainers: [
-      {
-        name: 'tls-from-key-vault'
-        properties: {
-          image: keyVaultFetchImage
-          command: ['/bin/sh', '-c', fetchCertificate]
-          environmentVariables: [
-            { name: 'AZURE_CLIENT_ID', value: identityClientId }
-            { name: 'VAULT_NAME', value: keyVaultName }
-            { name: 'CERTIFICATE_NAME', value: tlsCertificateName }
-            { name: 'TLS_FILE', value: tlsFile }
-          ]
-          volumeMounts: [
-            { name: 'tls', mountPath: tlsDirectory }
-          ]
-        }
-      }
-    ]
     containers: [
       {
         name: 'edge'
         properties: {
           image: image
+          command: ['/bin/sh', '-c', startEdge]
           ports: [
             { port: 25, protocol: 'TCP' }
             { port: 587, protocol: 'TCP' }
@@ -162,6 +149,28 @@ resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
             { name: 'OTEL_SERVICE_NAME', value: telemetryRoleName }
             { name: 'OTEL_RESOURCE_ATTRIBUTES', value: 'service.instance.id=${name}' }
+          ]
+        }
+      }
+      {
+        name: 'tls-from-key-vault'
+        properties: {
+          image: keyVaultFetchImage
+          command: ['/bin/sh', '-c', fetchCertificate]
+          resources: {
+            requests: {
+              cpu: json('0.25')
+              memoryInGB: json('0.5')
+            }
+          }
+          environmentVariables: [
+            { name: 'AZURE_CLIENT_ID', value: identityClientId }
+            { name: 'VAULT_NAME', value: keyVaultName }
+            { name: 'CERTIFICATE_NAME', value: tlsCertificateName }
+            { name: 'TLS_FILE', value: tlsFile }
+          ]
+          volumeMounts: [
+            { name: 'tls', mountPath: tlsDirectory }
           ]
         }
       }

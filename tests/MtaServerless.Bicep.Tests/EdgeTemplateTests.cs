@@ -71,22 +71,39 @@ public sealed class EdgeTemplateTests(BicepBuild build)
     [Fact]
     public void Tls_CertificateFromKeyVault_IsWrittenWhereTheEdgeReadsIt()
     {
-        var init = Assert.Single(Group["properties"]!["initContainers"]!.AsArray())!;
-        var initEnvironment = ArmTemplate.NameValues(init["properties"]!["environmentVariables"]!);
+        // A sidecar, not an init container: Container Instances gives init containers no managed identity.
+        Assert.Null(Group["properties"]!["initContainers"]);
+        var sidecar = Assert.Single(Group["properties"]!["containers"]!.AsArray(), c => c!["name"]!.GetValue<string>() == "tls-from-key-vault")!;
+        var sidecarEnvironment = ArmTemplate.NameValues(sidecar["properties"]!["environmentVariables"]!);
         var pfxPath = Environment()[$"{EdgeOptions.SectionName}__Tls__PfxPath"];
 
-        Assert.Equal(pfxPath, initEnvironment["TLS_FILE"]);
-        Assert.Equal("[parameters('tlsCertificateName')]", initEnvironment["CERTIFICATE_NAME"]);
-        Assert.Equal("[parameters('keyVaultName')]", initEnvironment["VAULT_NAME"]);
+        Assert.Equal(pfxPath, sidecarEnvironment["TLS_FILE"]);
+        Assert.Equal("[parameters('identityClientId')]", sidecarEnvironment["AZURE_CLIENT_ID"]);
+        Assert.Equal("[parameters('tlsCertificateName')]", sidecarEnvironment["CERTIFICATE_NAME"]);
+        Assert.Equal("[parameters('keyVaultName')]", sidecarEnvironment["VAULT_NAME"]);
 
-        // One volume: written by the init container, read-only in the edge, the file inside it.
-        var written = Assert.Single(init["properties"]!["volumeMounts"]!.AsArray())!;
+        // One volume: written by the sidecar, read-only in the edge, the file inside it.
+        var written = Assert.Single(sidecar["properties"]!["volumeMounts"]!.AsArray())!;
         var read = Assert.Single(Edge["properties"]!["volumeMounts"]!.AsArray())!;
         Assert.Equal(written["name"]!.GetValue<string>(), read["name"]!.GetValue<string>());
         Assert.Equal(written["mountPath"]!.GetValue<string>(), read["mountPath"]!.GetValue<string>());
         Assert.True(read["readOnly"]!.GetValue<bool>());
         Assert.Equal("[variables('tlsFile')]", pfxPath);
         Assert.Contains(written["mountPath"]!.GetValue<string>().Trim('[', ']'), Template["variables"]!["tlsFile"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Edge_WaitsForTheCertificate_ThenStartsTheImagesEntryPoint()
+    {
+        var dockerfile = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "edge", "Dockerfile"));
+        var workdir = dockerfile.Last(l => l.StartsWith("WORKDIR ", StringComparison.Ordinal))["WORKDIR ".Length..].Trim();
+        var entryPoint = System.Text.Json.JsonSerializer.Deserialize<string[]>(dockerfile.Single(l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal))["ENTRYPOINT ".Length..])!;
+        var command = Edge["properties"]!["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
+        var script = Template["variables"]![command[^1].Trim('[', ']').Replace("variables('", "", StringComparison.Ordinal).Replace("')", "", StringComparison.Ordinal)]!.GetValue<string>();
+
+        Assert.Equal("dotnet", entryPoint[0]);
+        Assert.Contains($"[ -s \"${EdgeOptions.SectionName}__Tls__PfxPath\" ]", script, StringComparison.Ordinal);
+        Assert.EndsWith($"exec dotnet {workdir}/{entryPoint[1]}", script, StringComparison.Ordinal);
     }
 
     [Fact]
