@@ -57,7 +57,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: union(tags, { 'azd-service-name': 'functions' })
+  tags: tags
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
