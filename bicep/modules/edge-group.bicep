@@ -53,7 +53,7 @@ var tlsFile = '${tlsDirectory}/edge.pfx'
 // certificate with the group's identity as soon as it is in the vault (the first deployment creates
 // the vault empty) and again every hour, and swaps the file in whole; the edge reloads a changed file
 // (Edge:Tls:PfxPath; Key Vault exports the PFX without a password).
-var fetchCertificate = 'until az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null; do sleep 10; done; while true; do if az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE.new"; then chmod 0444 "$TLS_FILE.new" && mv -f "$TLS_FILE.new" "$TLS_FILE"; sleep 3600; else rm -f "$TLS_FILE.new"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; fi; done'
+var fetchCertificate = 'until az login --identity --username "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null; do sleep 10; done; while true; do if az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE.new"; then chmod 0444 "$TLS_FILE.new" && mv -f "$TLS_FILE.new" "$TLS_FILE"; sleep 3600; else rm -f "$TLS_FILE.new"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; fi; done'
 
 // The edge starts once the certificate is there, so that its TLS listeners never come up without one.
 var startEdge = 'until [ -s "$Edge__Tls__PfxPath" ]; do sleep 2; done; exec dotnet /app/MtaServerless.Edge.dll'
