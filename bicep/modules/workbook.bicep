@@ -25,6 +25,9 @@ func queryItem(title string, query string, visualization string) object => {
     queryType: 0
     resourceType: 'microsoft.insights/components'
     visualization: visualization
+    timeContext: {
+      durationMs: 86400000
+    }
     timeContextFromParameter: 'TimeRange'
   }
 }
