@@ -8,12 +8,19 @@ namespace MtaServerless.Edge.Tests;
 internal sealed class RecordingSpool : IMessageSpool
 {
     private int _aborted;
+    private int _largestWrite;
+    private int _writes;
 
     public ConcurrentQueue<RecordedMessage> Committed { get; } = new();
 
     public int Aborted => Volatile.Read(ref _aborted);
 
     public bool FailCommit { get; set; }
+
+    /// <summary>The largest single write to a body: streaming shows as many small writes, never one whole message.</summary>
+    public int LargestWrite => Volatile.Read(ref _largestWrite);
+
+    public int Writes => Volatile.Read(ref _writes);
 
     public ValueTask<ISpoolTransaction> BeginAsync(DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
         ValueTask.FromResult<ISpoolTransaction>(new Transaction(this, MessageId.New()));
@@ -30,7 +37,7 @@ internal sealed class RecordingSpool : IMessageSpool
 
     private sealed class Transaction(RecordingSpool spool, string id) : ISpoolTransaction
     {
-        private readonly MemoryStream _body = new();
+        private readonly CountingStream _body = new(spool);
         private bool _committed;
 
         public string Id => id;
@@ -59,6 +66,23 @@ internal sealed class RecordingSpool : IMessageSpool
             }
 
             return _body.DisposeAsync();
+        }
+    }
+
+    private sealed class CountingStream(RecordingSpool spool) : MemoryStream
+    {
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref spool._writes);
+            int seen;
+            while (buffer.Length > (seen = Volatile.Read(ref spool._largestWrite)) && Interlocked.CompareExchange(ref spool._largestWrite, buffer.Length, seen) != seen)
+            {
+            }
+
+            return base.WriteAsync(buffer, cancellationToken);
         }
     }
 }

@@ -9,9 +9,10 @@ internal static class Sequences
     public static ReadOnlySequence<byte> Ascii(string text) => new(Encoding.ASCII.GetBytes(text));
 
     /// <summary>One segment per byte: the worst case for code that assumes contiguous memory.</summary>
-    public static ReadOnlySequence<byte> Fragmented(string text)
+    public static ReadOnlySequence<byte> Fragmented(string text) => Fragmented(Encoding.ASCII.GetBytes(text));
+
+    public static ReadOnlySequence<byte> Fragmented(byte[] bytes)
     {
-        var bytes = Encoding.ASCII.GetBytes(text);
         if (bytes.Length == 0)
         {
             return ReadOnlySequence<byte>.Empty;
