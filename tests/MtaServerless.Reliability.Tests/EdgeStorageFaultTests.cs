@@ -27,10 +27,10 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     [Theory]
     [InlineData(StorageFault.ServerBusy)]
     [InlineData(StorageFault.Reset)]
-    public async Task BlockListCommit_FailsOnce_TheRetrySucceedsAnd250(StorageFault fault)
+    public async Task BlobWrite_FailsOnce_TheRetrySucceedsAnd250(StorageFault fault)
     {
         await using var proxy = new StorageFaultProxy(azurite.BlobPort);
-        proxy.FailNext(line => line.StartsWith("PUT ", StringComparison.Ordinal) && line.Contains("comp=blocklist", StringComparison.Ordinal), fault);
+        proxy.FailNext(IsSpoolBlobWrite, fault);
         await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"), OneQuickRetry);
 
         var reply = await SendAsync(edge);
@@ -44,10 +44,10 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
     [InlineData(StorageFault.ServerBusy)]
     [InlineData(StorageFault.InternalError)]
     [InlineData(StorageFault.Drop)]
-    public async Task BlockListCommit_FailsEveryTry_451AndNothingEnqueued(StorageFault fault)
+    public async Task BlobWrite_FailsEveryTry_451AndNothingEnqueued(StorageFault fault)
     {
         await using var proxy = new StorageFaultProxy(azurite.BlobPort);
-        proxy.FailNext(line => line.Contains("comp=blocklist", StringComparison.Ordinal), fault, MoreThanTheRetries);
+        proxy.FailNext(IsSpoolBlobWrite, fault, MoreThanTheRetries);
         await using var edge = await EdgeHost.StartAsync(proxy.Route(azurite.ConnectionString, "BlobEndpoint"), OneQuickRetry);
 
         var reply = await SendAsync(edge);
@@ -85,6 +85,10 @@ public sealed class EdgeStorageFaultTests(AzuriteFixture azurite) : IClassFixtur
         var queued = Assert.Single((await azurite.Storage.Inbound.PeekMessagesAsync(32)).Value);
         Assert.EndsWith(QueueDocuments.DeserializeInbound(queued.Body.ToString()).Id, reply.Trim(), StringComparison.Ordinal);
     }
+
+    /// <summary>A message of less than one block is written with a single Put Blob.</summary>
+    private static bool IsSpoolBlobWrite(string requestLine) =>
+        requestLine.StartsWith("PUT /devstoreaccount1/" + Core.Storage.StorageNames.SpoolContainer + "/", StringComparison.Ordinal);
 
     private async Task<int> SpoolBlobCountAsync()
     {

@@ -1,5 +1,4 @@
 using Azure;
-using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Documents;
@@ -10,42 +9,31 @@ namespace MtaServerless.Core.Spool;
 /// <summary>The spool on Azure Storage: a block blob in <c>spool</c> and a message on <c>inbound</c>.</summary>
 public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<BlobQueueSpool> logger) : IMessageSpool
 {
+    /// <summary>
+    /// Block size for streaming DATA: memory per message in transit is bounded by it, whatever the
+    /// message size, and a message up to this size costs a single blob write.
+    /// </summary>
+    public const int BlockSize = 1024 * 1024;
+
     private readonly MtaStorageClients _storage = storage;
     private readonly ILogger _logger = logger;
 
-    /// <summary>Block size for streaming DATA: memory per session stays bounded by this, whatever the message size.</summary>
-    public const int BlockSize = 1024 * 1024;
-
-    public async ValueTask<ISpoolTransaction> BeginAsync(DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    public ValueTask<ISpoolTransaction> BeginAsync(DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         var id = MessageId.New();
         var blobName = StorageNames.SpoolBlobName(id, receivedAt);
         var blob = _storage.Spool.GetBlockBlobClient(blobName);
-        try
-        {
-            var body = await blob.OpenWriteAsync(
-                overwrite: true,
-                new BlockBlobOpenWriteOptions
-                {
-                    BufferSize = BlockSize,
-                    HttpHeaders = new BlobHttpHeaders { ContentType = "message/rfc822" },
-                },
-                cancellationToken).ConfigureAwait(false);
-            return new Transaction(this, id, blobName, blob, body);
-        }
-        catch (Exception ex) when (ex is RequestFailedException or IOException or TaskCanceledException)
-        {
-            throw new SpoolWriteException($"Could not start spool blob {blobName}.", ex);
-        }
+        return ValueTask.FromResult<ISpoolTransaction>(new Transaction(this, id, blobName, blob, new SpoolBlobWriter(blob, BlockSize)));
     }
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Could not remove spool blob {Blob} of an aborted transaction")]
     private static partial void LogAbortCleanupFailed(ILogger logger, string blob, Exception exception);
 
-    private sealed class Transaction(BlobQueueSpool spool, string id, string blobName, BlockBlobClient blob, Stream body) : ISpoolTransaction
+    private sealed class Transaction(BlobQueueSpool spool, string id, string blobName, BlockBlobClient blob, SpoolBlobWriter body) : ISpoolTransaction
     {
+        private bool _blobCommitted;
+        private bool _mayBeEnqueued;
         private bool _committed;
-        private bool _bodyClosed;
 
         public string Id => id;
 
@@ -59,13 +47,15 @@ public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<Bl
             var json = QueueDocuments.Serialize(document);
             try
             {
-                // Disposing the write stream uploads the last block and commits the block list.
-                _bodyClosed = true;
-                await body.DisposeAsync().ConfigureAwait(false);
+                await body.CommitAsync(cancellationToken).ConfigureAwait(false);
+                _blobCommitted = true;
                 await spool._storage.Inbound.SendMessageAsync(json, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RequestFailedException or IOException or OperationCanceledException or AggregateException)
             {
+                // Only a reply from the service proves the message was not enqueued; after a timeout or a broken
+                // connection it may have been, and its blob must stay (a duplicate is better than a lost message).
+                _mayBeEnqueued = _blobCommitted && ex is not RequestFailedException { Status: > 0 };
                 throw new SpoolWriteException($"Could not spool message {id}.", ex);
             }
 
@@ -75,20 +65,15 @@ public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<Bl
 
         public async ValueTask DisposeAsync()
         {
-            if (_committed)
+            await body.DisposeAsync().ConfigureAwait(false);
+            if (_committed || !_blobCommitted || _mayBeEnqueued)
             {
+                // Staged but uncommitted blocks are not a blob; storage discards them by itself.
                 return;
             }
 
             try
             {
-                if (!_bodyClosed)
-                {
-                    // Closing an unfinished write stream would commit it; the blob is deleted right after, which is the abort.
-                    _bodyClosed = true;
-                    await body.DisposeAsync().ConfigureAwait(false);
-                }
-
                 await blob.DeleteIfExistsAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RequestFailedException or IOException or AggregateException)
