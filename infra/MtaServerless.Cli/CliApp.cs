@@ -9,7 +9,7 @@ namespace MtaServerless.Cli;
 /// </summary>
 internal static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var root = new RootCommand("Operate MtaServerless: routes, users, queues, poison messages and delivery traces.");
         foreach (var option in CliOptions.Global)
@@ -18,6 +18,7 @@ internal static class CliApp
         }
 
         root.Subcommands.Add(RoutesCommands.Create(output));
+        root.Subcommands.Add(UsersCommands.Create(input, output));
         root.Subcommands.Add(QueuesCommand.Create(output));
         root.Subcommands.Add(PoisonCommands.Create(output));
         root.Subcommands.Add(TraceCommand.Create(output));

@@ -37,6 +37,8 @@ public sealed class MtaStorageClients
 
     public TableClient Routes => Tables.GetTableClient(StorageNames.RoutesTable);
 
+    public TableClient Users => Tables.GetTableClient(StorageNames.UsersTable);
+
     public TableClient Deliveries => Tables.GetTableClient(StorageNames.DeliveriesTable);
 
     /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
