@@ -78,6 +78,9 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2052, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closed after {Errors} errors and {AuthFailures} failed logins")]
     public static partial void TooManyErrors(ILogger logger, string connectionId, int errors, int authFailures);
 
+    [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "Connection {ConnectionId} closed: invalid PROXY protocol header")]
+    public static partial void ProxyHeaderInvalid(ILogger logger, string connectionId, Exception exception);
+
     [LoggerMessage(EventId = 2060, Level = LogLevel.Warning, Message = "Connection from {Remote} refused: connection limit reached")]
     public static partial void ConnectionLimited(ILogger logger, EndPoint remote);
 }

@@ -53,6 +53,13 @@ public sealed class EdgeListenerOptions
     public int Port { get; set; } = 25;
 
     public ListenerRole Role { get; set; } = ListenerRole.Mx;
+
+    /// <summary>
+    /// Every connection starts with a PROXY protocol v2 header from the TCP proxy in front, whose source
+    /// address then stands for the client (relay policy, limits, Received). Only for listeners that
+    /// nothing but the proxy can reach.
+    /// </summary>
+    public bool ProxyProtocol { get; set; }
 }
 
 /// <summary>The server certificate: PEM files (certificate chain and key) or a PFX. Reloaded when the files change.</summary>

@@ -172,6 +172,11 @@ public sealed class SmtpEdgeService : BackgroundService
         var acquired = false;
         try
         {
+            if (listener.ProxyProtocol)
+            {
+                remote = await ReadProxyHeaderAsync(client, remote, stoppingToken).ConfigureAwait(false);
+            }
+
             acquired = _limiter.TryAcquire(remote.Address);
             if (!acquired)
             {
@@ -184,6 +189,11 @@ public sealed class SmtpEdgeService : BackgroundService
             client.NoDelay = true;
             await using var stream = new NetworkStream(client, ownsSocket: true);
             await new SmtpConnection(_server, stream, connectionId, listener, remote).RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            // Not our proxy, or not a proxy at all: no SMTP word to whoever it is.
+            EdgeLog.ProxyHeaderInvalid(_logger, connectionId, ex);
         }
         catch (Exception ex)
         {
@@ -200,6 +210,20 @@ public sealed class SmtpEdgeService : BackgroundService
             client.Dispose();
             _sessions.TryRemove(id, out _);
             EdgeLog.SessionEnded(_logger, connectionId);
+        }
+    }
+
+    private async Task<IPEndPoint> ReadProxyHeaderAsync(Socket client, IPEndPoint proxy, CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(_options.CommandTimeout);
+        try
+        {
+            return await ProxyProtocolHeader.ReadAsync(client, proxy, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && timeout.IsCancellationRequested))
+        {
+            throw new InvalidDataException("No PROXY protocol header arrived.", ex);
         }
     }
 
