@@ -28,7 +28,7 @@ var counter = new StorageTransactionCounter();
 var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString, counter);
 await storage.EnsureCreatedAsync(CancellationToken.None);
 await using var sink = SmtpSink.Start();
-await storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route("*", RouteAction.Smarthost, "127.0.0.1", sink.Port, TlsMode.None)), TableUpdateMode.Replace);
+await storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route("*", RouteAction.Smarthost, "127.0.0.1", sink.Port, TlsMode.None, AcceptsInbound: true)), TableUpdateMode.Replace);
 
 var configuration = new ConfigurationBuilder()
     .AddInMemoryCollection(new Dictionary<string, string?>
