@@ -1,4 +1,5 @@
 using System.Text;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -12,21 +13,15 @@ public sealed class SmtpSmugglingTests(EdgeStorageFixture storage) : IClassFixtu
 {
     private const string Smuggled = "MAIL FROM:<spoofed@example.com>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\nFrom: spoofed@example.com\r\n\r\nsmuggled\r\n";
 
+    /// <summary>Every bare-LF/bare-CR look-alike of the end of data.</summary>
+    public static TheoryData<string> FakeEnds { get; } = ["\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r", "\n.\r"];
+
     [Theory]
-    [InlineData("\n.\n")]
-    [InlineData("\r.\r")]
-    [InlineData("\n.\r\n")]
-    [InlineData("\r\n.\n")]
-    [InlineData("\r\n.\r")]
-    [InlineData("\n.\r")]
+    [MemberData(nameof(FakeEnds))]
     public async Task Data_BareLineBreakEndOfData_RefusesEverythingUpToTheRealEnd(string fakeEnd)
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await edge.ConnectAsync();
-        await client.GreetAsync();
-        await client.CommandAsync("MAIL FROM:<sender@example.org>", "250 2.1.0");
-        await client.CommandAsync("RCPT TO:<someone@example.com>", "250 2.1.5");
-        await client.CommandAsync("DATA", "354");
+        await using var client = await OpenDataAsync(edge);
 
         await client.SendAsync("Subject: first\r\n\r\nfirst" + fakeEnd + Smuggled + ".\r\nNOOP\r\n");
 
@@ -36,30 +31,18 @@ public sealed class SmtpSmugglingTests(EdgeStorageFixture storage) : IClassFixtu
         Assert.Equal(1, edge.Spool.Aborted);
 
         // The session is in step: a clean transaction afterwards is accepted as itself.
-        await client.CommandAsync("MAIL FROM:<sender@example.org>", "250 2.1.0");
-        await client.CommandAsync("RCPT TO:<someone@example.com>", "250 2.1.5");
-        await client.CommandAsync("DATA", "354");
+        await StartDataAsync(client);
         await client.CommandAsync("Subject: clean\r\n\r\nclean\r\n.", "250 2.0.0");
         var message = Assert.Single(edge.Spool.Committed);
         Assert.Equal("Subject: clean\r\n\r\nclean\r\n", Encoding.ASCII.GetString(message.Body));
     }
 
     [Theory]
-    [InlineData("\n.\n")]
-    [InlineData("\r.\r")]
-    [InlineData("\n.\r\n")]
-    [InlineData("\r\n.\n")]
-    [InlineData("\r\n.\r")]
-    [InlineData("\n.\r")]
+    [MemberData(nameof(FakeEnds))]
     public async Task Data_BareLineBreakEndOfDataByteByByte_IsRefusedTheSameWay(string fakeEnd)
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await edge.ConnectAsync();
-        await client.GreetAsync();
-        await client.SendAsync("MAIL FROM:<sender@example.org>\r\nRCPT TO:<someone@example.com>\r\nDATA\r\n");
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354");
+        await using var client = await OpenDataAsync(edge);
 
         await client.SendByteByByteAsync("x" + fakeEnd + Smuggled + ".\r\n");
 
@@ -72,12 +55,7 @@ public sealed class SmtpSmugglingTests(EdgeStorageFixture storage) : IClassFixtu
     public async Task Data_Nul_IsRefused()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await edge.ConnectAsync();
-        await client.GreetAsync();
-        await client.SendAsync("MAIL FROM:<sender@example.org>\r\nRCPT TO:<someone@example.com>\r\nDATA\r\n");
-        await client.ExpectAsync("250 2.1.0");
-        await client.ExpectAsync("250 2.1.5");
-        await client.ExpectAsync("354");
+        await using var client = await OpenDataAsync(edge);
 
         await client.SendAsync("Subject: nul\r\n\r\nbefore\0after\r\n.\r\n");
 
@@ -106,5 +84,22 @@ public sealed class SmtpSmugglingTests(EdgeStorageFixture storage) : IClassFixtu
         await client.ExpectAsync("250 2.0.0 Ok");
         Assert.Empty(edge.Spool.Committed);
         Assert.Equal(1, await edge.Spool.WaitForAbortedAsync(1));
+    }
+
+    /// <summary>A session in DATA, after the 354: MAIL, RCPT and DATA pipelined in one write.</summary>
+    private static async Task<SmtpWireClient> OpenDataAsync(EdgeServer edge)
+    {
+        var client = await edge.ConnectAsync();
+        await client.GreetAsync();
+        await StartDataAsync(client);
+        return client;
+    }
+
+    private static async Task StartDataAsync(SmtpWireClient client)
+    {
+        await client.SendAsync("MAIL FROM:<sender@example.org>\r\nRCPT TO:<someone@example.com>\r\nDATA\r\n");
+        await client.ExpectAsync("250 2.1.0");
+        await client.ExpectAsync("250 2.1.5");
+        await client.ExpectAsync("354");
     }
 }

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Caching;
 
 namespace MtaServerless.Core.Routing;
 
@@ -11,36 +12,11 @@ public sealed partial class RouteCatalog(TableClient routes, TimeProvider time, 
 {
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromSeconds(30);
 
-    private readonly TimeSpan _ttl = ttl ?? DefaultTtl;
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private (RouteTable Table, DateTimeOffset LoadedAt)? _cached;
+    private readonly SnapshotCache<RouteTable> _cache = new(ct => LoadAsync(routes, logger, ct), time, ttl ?? DefaultTtl);
 
-    public async ValueTask<RouteTable> GetAsync(CancellationToken cancellationToken)
-    {
-        if (_cached is { } fresh && time.GetUtcNow() - fresh.LoadedAt < _ttl)
-        {
-            return fresh.Table;
-        }
+    public ValueTask<RouteTable> GetAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
-        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_cached is { } loaded && time.GetUtcNow() - loaded.LoadedAt < _ttl)
-            {
-                return loaded.Table;
-            }
-
-            var table = await LoadAsync(cancellationToken).ConfigureAwait(false);
-            _cached = (table, time.GetUtcNow());
-            return table;
-        }
-        finally
-        {
-            _refresh.Release();
-        }
-    }
-
-    private async Task<RouteTable> LoadAsync(CancellationToken cancellationToken)
+    private static async Task<RouteTable> LoadAsync(TableClient routes, ILogger logger, CancellationToken cancellationToken)
     {
         var found = new List<Route>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {RouteEntity.Partition}");

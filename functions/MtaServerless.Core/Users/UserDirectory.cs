@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Caching;
 
 namespace MtaServerless.Core.Users;
 
@@ -11,37 +12,11 @@ public sealed partial class UserDirectory(TableClient users, TimeProvider time, 
 {
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromSeconds(30);
 
-    private readonly TimeSpan _ttl = ttl ?? DefaultTtl;
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private (UserTable Table, DateTimeOffset LoadedAt)? _cached;
+    private readonly SnapshotCache<UserTable> _cache = new(ct => LoadAsync(users, logger, ct), time, ttl ?? DefaultTtl);
 
-    public async ValueTask<UserTable> GetAsync(CancellationToken cancellationToken)
-    {
-        if (_cached is { } fresh && time.GetUtcNow() - fresh.LoadedAt < _ttl)
-        {
-            return fresh.Table;
-        }
+    public ValueTask<UserTable> GetAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
 
-        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_cached is { } loaded && time.GetUtcNow() - loaded.LoadedAt < _ttl)
-            {
-                return loaded.Table;
-            }
-
-            var table = await LoadAsync(cancellationToken).ConfigureAwait(false);
-            _cached = (table, time.GetUtcNow());
-            LogLoaded(logger, table.Count);
-            return table;
-        }
-        finally
-        {
-            _refresh.Release();
-        }
-    }
-
-    private async Task<UserTable> LoadAsync(CancellationToken cancellationToken)
+    private static async Task<UserTable> LoadAsync(TableClient users, ILogger logger, CancellationToken cancellationToken)
     {
         var found = new List<UserAccount>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {UserEntity.Partition}");
@@ -56,6 +31,7 @@ public sealed partial class UserDirectory(TableClient users, TimeProvider time, 
             found.Add(row.ToAccount());
         }
 
+        LogLoaded(logger, found.Count);
         return new UserTable(found);
     }
 
