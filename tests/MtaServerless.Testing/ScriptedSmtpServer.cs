@@ -58,6 +58,12 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private ScriptedSmtpServer(IPAddress address, int port, SmtpScript script)
     {
         _script = script;
+        if (script.StartTls || script.ImplicitTls)
+        {
+            // Made before the first client, so that key generation does not eat into its connect timeout.
+            _ = Certificate.Value;
+        }
+
         _listener = new TcpListener(address, port);
         _listener.Start();
         Endpoint = (IPEndPoint)_listener.LocalEndpoint;

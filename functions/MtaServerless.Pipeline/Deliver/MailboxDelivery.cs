@@ -16,6 +16,8 @@ namespace MtaServerless.Pipeline.Deliver;
 /// </summary>
 public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<MailboxDelivery> logger)
 {
+    private const int BlockSize = 4 * 1024 * 1024;
+
     public static string BlobName(string recipient, string messageId, DateTimeOffset receivedAt)
     {
         var mailbox = MailboxAddress.Parse(recipient);
@@ -45,27 +47,50 @@ public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<M
         return new RelayResult(string.Empty, outcomes);
     }
 
+    /// <summary>
+    /// Stages the copy in blocks and commits it in one step, so the blob exists only when complete:
+    /// a run that crashes midway leaves uncommitted blocks, never a partial copy the next run would take for delivered.
+    /// </summary>
     private async Task WriteAsync(BlockBlobClient blob, string messageId, string recipient, byte[] prefix, Stream stored, CancellationToken cancellationToken)
     {
+        var blocks = new List<string>();
+        using (var first = new MemoryStream(prefix, writable: false))
+        {
+            await StageAsync(blob, blocks, first, cancellationToken).ConfigureAwait(false);
+        }
+
+        var buffer = new byte[BlockSize];
+        int filled;
+        while ((filled = await stored.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            using var chunk = new MemoryStream(buffer, 0, filled, writable: false);
+            await StageAsync(blob, blocks, chunk, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            var options = new BlockBlobOpenWriteOptions
-            {
-                HttpHeaders = new BlobHttpHeaders { ContentType = "message/rfc822" },
-                // Only the first writer commits; a concurrent run's commit fails instead of replacing the copy.
-                OpenConditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            };
-            var target = await blob.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false);
-            await using (target.ConfigureAwait(false))
-            {
-                await target.WriteAsync(prefix, cancellationToken).ConfigureAwait(false);
-                await stored.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
-            }
+            await blob.CommitBlockListAsync(
+                blocks,
+                new CommitBlockListOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = "message/rfc822" },
+                    // Only the first writer commits; a concurrent run's commit fails instead of replacing the copy.
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
             LogAlreadyDelivered(logger, messageId, recipient);
         }
+    }
+
+    private static async Task StageAsync(BlockBlobClient blob, List<string> blocks, Stream content, CancellationToken cancellationToken)
+    {
+        // Block ids must all have the same length within a blob.
+        var id = Convert.ToBase64String(Encoding.ASCII.GetBytes(blocks.Count.ToString("D8", System.Globalization.CultureInfo.InvariantCulture)));
+        await blob.StageBlockAsync(id, content, cancellationToken: cancellationToken).ConfigureAwait(false);
+        blocks.Add(id);
     }
 
     private static byte[] Prefix(string mailFrom, string recipient, string traceHeaders) =>
