@@ -30,8 +30,10 @@ Console.CancelKeyPress += (_, e) =>
 
 Console.WriteLine($"Starting Azurite from {infra} (data in {Path.GetFullPath(azuriteSettings.DataDirectory)})...");
 await using var azurite = await AzuriteProcess.StartAsync(azuriteSettings, stopping.Token);
+var tls = DevelopmentTls.EnsureConfigured(configuration, Path.Combine(azuriteSettings.DataDirectory, "..", "tls"));
 var stack = new ConfigurationBuilder()
     .AddConfiguration(configuration)
+    .AddInMemoryCollection(tls)
     .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.Connection] = azurite.ConnectionString })
     .Build();
 
@@ -53,9 +55,16 @@ catch
 
 Console.WriteLine($"Azurite:  blob http://127.0.0.1:{azuriteSettings.BlobPort}, queue http://127.0.0.1:{azuriteSettings.QueuePort}, table http://127.0.0.1:{azuriteSettings.TablePort}");
 Console.WriteLine($"Routes:   {(seeded > 0 ? $"{seeded} seeded from routes.sample.json" : "kept from the routes table")}");
-foreach (var endpoint in host.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints)
+var listeners = stack.GetSection("Edge:Listeners").GetChildren().ToList();
+var bound = host.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints;
+for (var i = 0; i < bound.Count; i++)
 {
-    Console.WriteLine($"SMTP:     listening on {endpoint}");
+    Console.WriteLine($"SMTP:     {listeners[i]["Role"] ?? "Mx",-11} {bound[i]}");
+}
+
+if (tls.Count > 0)
+{
+    Console.WriteLine($"TLS:      self-signed development certificate {tls["Edge:Tls:CertificatePath"]}");
 }
 
 Console.WriteLine("Functions: Ingest (queue inbound), Deliver (queue delivery) on the WebJobs SDK. Ctrl+C stops everything.");
