@@ -79,6 +79,28 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Test_MxRoute_ResolvesTheMxHostsInPreferenceOrder()
+    {
+        using var dns = new LoopbackDnsServer()
+            .Mx("mx.example", 20, "backup.mx.example")
+            .Mx("mx.example", 10, "primary.mx.example")
+            .Address("primary.mx.example", "127.0.0.11")
+            .Address("backup.mx.example", "127.0.0.12")
+            .NullMx("nomail.example");
+        await CliRun.RunAsync(azurite, "routes", "add", "*", "--action", "mx");
+
+        var resolved = await CliRun.RunAsync(azurite, "routes", "test", "bob@mx.example", "--name-servers", dns.Endpoint.ToString(), "--json");
+        var refused = await CliRun.RunAsync(azurite, "routes", "test", "bob@nomail.example", "--name-servers", dns.Endpoint.ToString(), "--json");
+        await CliRun.RunAsync(azurite, "routes", "remove", "*");
+
+        Assert.Equal(0, resolved.ExitCode);
+        Assert.Equal(
+            "primary.mx.example[127.0.0.11]:25, backup.mx.example[127.0.0.12]:25",
+            JsonNode.Parse(resolved.Output)!.AsArray().Single()!["nextHop"]!.GetValue<string>());
+        Assert.StartsWith("none: 556 5.1.10", JsonNode.Parse(refused.Output)!.AsArray().Single()!["nextHop"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Test_NoMatchingRoute_ExitsWithOne()
     {
         var run = await CliRun.RunAsync(azurite, "routes", "test", "bob@nowhere.invalid-tld-for-tests");

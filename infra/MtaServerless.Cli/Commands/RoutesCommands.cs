@@ -2,8 +2,11 @@ using System.CommandLine;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Dns;
 
 namespace MtaServerless.Cli.Commands;
 
@@ -103,7 +106,8 @@ internal static class RoutesCommands
     private static Command Test(TextWriter output)
     {
         var address = new Argument<string>("address") { Description = "A recipient address, e.g. bob@example.com." };
-        var test = new Command("test", "Show which route a recipient hits and where it sends the mail.") { address };
+        var nameServers = new Option<string?>("--name-servers") { Description = "DNS servers for MX routes, e.g. 10.0.0.2 or 127.0.0.1:5353 (default: the system's)." };
+        var test = new Command("test", "Show which route a recipient hits and the next hops it resolves to.") { address, nameServers };
         test.SetAction(async (result, cancellationToken) =>
         {
             if (!MailboxAddress.TryParse(result.GetValue(address)!, out var mailbox))
@@ -114,6 +118,9 @@ internal static class RoutesCommands
             var catalog = new RouteCatalog(CliOptions.Storage(result).Routes, TimeProvider.System, NullLogger<RouteCatalog>.Instance);
             var route = (await catalog.GetAsync(cancellationToken).ConfigureAwait(false)).Resolve(mailbox.Domain)
                 ?? throw CliException.NotFound($"No route matches {mailbox.Domain}: mail for {mailbox} is refused.");
+            var nextHop = route.Action == RouteAction.Mx
+                ? await MxHopsAsync(mailbox.Domain, route.Port, result.GetValue(nameServers), cancellationToken).ConfigureAwait(false)
+                : NextHop(route, mailbox.Domain);
             await Output.WriteAsync(
                 output,
                 result.GetValue(CliOptions.Json),
@@ -121,7 +128,7 @@ internal static class RoutesCommands
                 ("Recipient", _ => mailbox.ToString()),
                 ("Pattern", r => r.Pattern),
                 ("Action", r => RouteNames.ToName(r.Action)),
-                ("Next hop", r => NextHop(r, mailbox.Domain)),
+                ("Next hop", _ => nextHop),
                 ("Accepts inbound", r => r.AcceptsInbound)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -131,10 +138,21 @@ internal static class RoutesCommands
     private static string NextHop(Route route, string domain) => route.Action switch
     {
         RouteAction.Smarthost => $"{route.Host}:{route.Port} (tls {RouteNames.ToName(route.Tls)})",
-        RouteAction.Mx => $"the MX hosts of {domain}",
         RouteAction.Mailbox => $"local mailboxes of {domain}",
         _ => $"refused: 550 5.7.1 {route.RejectText ?? "Recipient rejected"}",
     };
+
+    /// <summary>The hosts Deliver would try, in its order, resolved the way Deliver resolves them.</summary>
+    private static async Task<string> MxHopsAsync(string domain, int port, string? nameServers, CancellationToken cancellationToken)
+    {
+        var resolver = new MxResolver(
+            Options.Create(new PipelineOptions { NameServers = nameServers ?? string.Empty }),
+            NullLogger<MxResolver>.Instance);
+        var resolution = await resolver.ResolveAsync(domain, port, cancellationToken).ConfigureAwait(false);
+        return resolution.Succeeded
+            ? string.Join(", ", resolution.Hosts)
+            : $"none: {resolution.FailureReply}";
+    }
 
     private static string NormalizedPattern(string pattern)
     {
