@@ -1,16 +1,9 @@
 using System.Text;
 using Azure.Data.Tables;
-using MailKit.Net.Smtp;
-using MailKit.Security;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MimeKit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Routing;
-using MtaServerless.Core.Storage;
-using MtaServerless.Edge;
-using MtaServerless.LocalRunner;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -70,36 +63,10 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await azurite.Storage.Routes.UpsertEntityAsync(
             RouteEntity.FromRoute(new Route(RouteTable.DefaultPattern, RouteAction.Smarthost, "127.0.0.1", smarthostPort, TlsMode.None, AcceptsInbound: true)),
             TableUpdateMode.Replace);
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageNames.Connection] = azurite.ConnectionString,
-                ["Edge:HostName"] = "edge.test",
-                ["Edge:Listeners:0:Name"] = "mx",
-                ["Edge:Listeners:0:Address"] = "127.0.0.1",
-                ["Edge:Listeners:0:Port"] = "0",
-                ["Pipeline:HostName"] = "relay.test",
-                ["Pipeline:Backoff"] = "00:00:01",
-                ["Pipeline:BackoffJitter"] = "0",
-                ["Pipeline:RouteCacheTtl"] = "00:00:00",
-                ["Logging:LogLevel:Default"] = "Warning",
-            })
-            .Build();
-        var host = LocalRunnerHost.Build(configuration, Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
-        await host.StartAsync();
-        return host;
+        return await LocalRunner.StartAsync(azurite.ConnectionString);
     }
 
-    private static async Task<string> SendAsync(IHost runner, MimeMessage message)
-    {
-        var endpoint = runner.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints[0];
-        using var client = new SmtpClient { LocalDomain = "client.test" };
-        await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
-        var reply = await client.SendAsync(message);
-        await client.DisconnectAsync(quit: true);
-        Assert.StartsWith("2.0.0 Ok: queued as ", reply, StringComparison.Ordinal);
-        return reply["2.0.0 Ok: queued as ".Length..].Trim();
-    }
+    private static Task<string> SendAsync(IHost runner, MimeMessage message) => LocalRunner.SubmitAsync(runner, message);
 
     private async Task<byte[]> SpooledBytesAsync(string id)
     {

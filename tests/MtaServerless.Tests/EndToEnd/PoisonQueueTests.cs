@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
@@ -53,19 +52,7 @@ public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<Azu
         hostJson["extensions"]!["queues"]!["maxDequeueCount"] = maxDequeueCount;
         hostJson["extensions"]!["queues"]!["visibilityTimeout"] = "00:00:00";
         await File.WriteAllTextAsync(_hostJson, hostJson.ToJsonString());
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageNames.Connection] = azurite.ConnectionString,
-                ["Edge:Listeners:0:Name"] = "mx",
-                ["Edge:Listeners:0:Address"] = "127.0.0.1",
-                ["Edge:Listeners:0:Port"] = "0",
-                ["Logging:LogLevel:Default"] = "None",
-            })
-            .Build();
-        var host = LocalRunnerHost.Build(configuration, _hostJson);
-        await host.StartAsync();
-        return host;
+        return await LocalRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "None" }, _hostJson);
     }
 
     private async Task<DeliveryTask> WaitForPoisonAsync(TimeSpan timeout)

@@ -1,15 +1,9 @@
 using Azure.Data.Tables;
-using MailKit.Net.Smtp;
-using MailKit.Security;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MimeKit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
-using MtaServerless.Edge;
-using MtaServerless.LocalRunner;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -107,24 +101,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite) : IClassFixture
             await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
         }
 
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageNames.Connection] = azurite.ConnectionString,
-                ["Edge:HostName"] = "edge.test",
-                ["Edge:Listeners:0:Name"] = "mx",
-                ["Edge:Listeners:0:Address"] = "127.0.0.1",
-                ["Edge:Listeners:0:Port"] = "0",
-                ["Pipeline:HostName"] = "relay.test",
-                ["Pipeline:NameServers"] = _dns.Endpoint.ToString(),
-                ["Pipeline:Backoff"] = "00:00:01",
-                ["Pipeline:BackoffJitter"] = "0",
-                ["Pipeline:RouteCacheTtl"] = "00:00:00",
-                ["Logging:LogLevel:Default"] = "Warning",
-            })
-            .Build();
-        _runner = LocalRunnerHost.Build(configuration, Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
-        await _runner.StartAsync();
+        _runner = await LocalRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Pipeline:NameServers"] = _dns.Endpoint.ToString() });
     }
 
     private async Task<string> SendAsync(string recipient)
@@ -134,13 +111,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite) : IClassFixture
         message.To.Add(new MailboxAddress(string.Empty, recipient));
         message.Subject = "bounce test";
         message.Body = new TextPart("plain") { Text = "Hello\r\n" };
-        var endpoint = _runner!.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints[0];
-        using var client = new SmtpClient { LocalDomain = "client.test" };
-        await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
-        var reply = await client.SendAsync(message);
-        await client.DisconnectAsync(quit: true);
-        Assert.StartsWith("2.0.0 Ok: queued as ", reply, StringComparison.Ordinal);
-        return reply["2.0.0 Ok: queued as ".Length..].Trim();
+        return await LocalRunner.SubmitAsync(_runner!, message);
     }
 
     private async Task<DeliveryEntity> WaitForFinalAsync(string id, string recipient)

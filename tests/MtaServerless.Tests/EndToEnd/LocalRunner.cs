@@ -1,0 +1,57 @@
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MimeKit;
+using MtaServerless.Core.Storage;
+using MtaServerless.Edge;
+using MtaServerless.LocalRunner;
+
+namespace MtaServerless.Tests.EndToEnd;
+
+/// <summary>The local runner (edge and function classes on the WebJobs engine) on a test's Azurite, and MailKit submitting to its edge.</summary>
+internal static class LocalRunner
+{
+    /// <param name="settings">Added to (or replacing) the defaults: edge on an ephemeral port, fast retries, no route cache.</param>
+    /// <param name="hostJsonPath">The queue engine's host.json; the Functions app's own by default.</param>
+    public static async Task<IHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string? hostJsonPath = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            [StorageNames.Connection] = storageConnectionString,
+            ["Edge:HostName"] = "edge.test",
+            ["Edge:Listeners:0:Name"] = "mx",
+            ["Edge:Listeners:0:Address"] = "127.0.0.1",
+            ["Edge:Listeners:0:Port"] = "0",
+            ["Pipeline:HostName"] = "relay.test",
+            ["Pipeline:Backoff"] = "00:00:01",
+            ["Pipeline:BackoffJitter"] = "0",
+            ["Pipeline:RouteCacheTtl"] = "00:00:00",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var host = LocalRunnerHost.Build(
+            new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
+            hostJsonPath ?? Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <returns>The message id from the edge's <c>250 2.0.0 Ok: queued as {id}</c>.</returns>
+    public static async Task<string> SubmitAsync(IHost runner, MimeMessage message)
+    {
+        const string Queued = "2.0.0 Ok: queued as ";
+        var endpoint = runner.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints[0];
+        using var client = new SmtpClient { LocalDomain = "client.test" };
+        await client.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None);
+        var reply = await client.SendAsync(message);
+        await client.DisconnectAsync(quit: true);
+        Assert.StartsWith(Queued, reply, StringComparison.Ordinal);
+        return reply[Queued.Length..].Trim();
+    }
+}
