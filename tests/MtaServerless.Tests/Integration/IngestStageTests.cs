@@ -23,6 +23,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
             new Route("example.com", RouteAction.Smarthost, "relay-a.test", 25),
             new Route("*.example.com", RouteAction.Smarthost, "relay-b.test", 25),
             new Route("blocked.example", RouteAction.Reject, RejectText: "Not here"),
+            new Route("*.mxroute.example", RouteAction.Mx),
         })
         {
             await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
@@ -80,6 +81,32 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
 
         Assert.Equal(DeliveryStatus.Delivered, (await RecordsAsync(message.Id))["a@example.com"].Status);
         Assert.Equal(["b@example.com"], Assert.Single(await TasksAsync()).Recipients);
+    }
+
+    [Fact]
+    public async Task Run_MxRoute_OneTaskPerRecipientDomainAndDsnParametersOnTheRecords()
+    {
+        var message = await MessageAsync("a@one.mxroute.example", "b@two.mxroute.example", "c@one.mxroute.example");
+        message = message with
+        {
+            Envelope = message.Envelope with
+            {
+                Recipients = [new("a@one.mxroute.example", "FAILURE,DELAY", "rfc822;A@one.mxroute.example"), new("b@two.mxroute.example"), new("c@one.mxroute.example", "NEVER")],
+                Ret = "HDRS",
+                EnvId = "env-1",
+            },
+        };
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        var tasks = await TasksAsync();
+        Assert.Equal(
+            [["a@one.mxroute.example", "c@one.mxroute.example"], ["b@two.mxroute.example"]],
+            tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
+        Assert.All(tasks, t => Assert.Equal(("HDRS", "env-1", RouteAction.Mx), (t.Ret, t.EnvId, t.Route.Action)));
+        var records = await RecordsAsync(message.Id);
+        Assert.Equal(("FAILURE,DELAY", "rfc822;A@one.mxroute.example"), (records["a@one.mxroute.example"].Notify, records["a@one.mxroute.example"].Orcpt));
+        Assert.Equal("NEVER", records["c@one.mxroute.example"].Notify);
     }
 
     private IngestStage Stage => _services.GetRequiredService<IngestStage>();
