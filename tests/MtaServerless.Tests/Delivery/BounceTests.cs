@@ -125,6 +125,26 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
+    public async Task Deliver_DeferredJustBeforeTheLifetimeEnds_RetriesOnceMoreAtItsEnd()
+    {
+        var server = Server(new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival);
+        _time.Advance(TimeSpan.FromDays(5) - TimeSpan.FromSeconds(2));
+
+        await _pipeline.Deliver.RunAsync(task with { Attempt = 4 }, CancellationToken.None);
+
+        // The schedule says 10 minutes; the lifetime leaves 2 seconds, so the retry comes then instead.
+        var retry = await _pipeline.NextTaskAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal((5, Arrival), (retry.Attempt, retry.FirstAttemptAt));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await _pipeline.Deliver.RunAsync(retry, CancellationToken.None);
+        Assert.Equal(DeliveryStatus.Bounced, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Status);
+        Assert.Equal(
+            ["Delayed Mail (still being retried)", "Undelivered Mail Returned to Sender"],
+            (await _pipeline.DsnsAsync()).Select(d => d.Message.Subject));
+    }
+
+    [Fact]
     public async Task Deliver_DeferredPastTheWarningTime_SendsOneDelayedDsnAndMarksTheRetry()
     {
         var server = Server(new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
