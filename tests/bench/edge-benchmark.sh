@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Edge benchmark (issue 3): smtp-source against, side by side,
+#   (a) the edge spooling to a private Azurite (real BlobQueueSpool)
+#   (b) the edge with a discarding spool (the edge's own cost)
+#   (c) smtp-sink alone (the loopback limit)
+#   (d) a throwaway Postfix smtpd instance relaying to a second smtp-sink (the durable peer)
+# with 10 KiB messages at 1, 20 and 100 sessions; plus the raw Azurite write rate (real spool,
+# 20 writers) and the edge's resident memory per idle connection.
+# Everything listens on 127.0.0.1 only; every process started here is stopped on exit.
+#
+# Environment: RUNS (3), SESSIONS ("1 20 100"), MSGS_1 (300, for 1 session), MSGS_N (3000),
+#              SIZE (10240), IDLE_CONNECTIONS (5000), SPOOL_RATE_COUNT (2000), SKIP_BUILD (0)
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+SESSIONS=${SESSIONS:-"1 20 100"}
+MSGS_1=${MSGS_1:-300}
+MSGS_N=${MSGS_N:-3000}
+SIZE=${SIZE:-10240}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-5000}
+SPOOL_RATE_COUNT=${SPOOL_RATE_COUNT:-2000}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PROJECT=$ROOT/tests/MtaServerless.EdgeBenchmark
+BENCH=$PROJECT/bin/Release/net10.0/MtaServerless.EdgeBenchmark
+HZ=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/edge-bench.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+POSTFIX_DIR=""
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+  set +e
+  if [[ -n "$POSTFIX_DIR" && -f "$POSTFIX_DIR/queue/pid/master.pid" ]]; then
+    postfix -c "$POSTFIX_DIR/etc" stop >/dev/null 2>&1
+  fi
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.2
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# utime+stime (ticks) of the given PIDs
+ticks() {
+  local total=0 pid f
+  for pid in "$@"; do
+    f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    set -- $f
+    total=$((total + ${12} + ${13}))
+  done
+  echo $total
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+wait_port() {
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "port $1 did not open" >&2; return 1
+}
+
+# ---------------------------------------------------------------- Postfix (smtp-source, smtp-sink, smtpd)
+if ! command -v smtp-source >/dev/null || [[ ! -x /usr/lib/postfix/sbin/smtpd ]]; then
+  log "installing postfix from apt (no configuration, not started)"
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null; }
+fi
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  log "building $PROJECT (Release)"
+  dotnet build -c Release "$PROJECT" -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
+fi
+
+SINK_C=$(free_port)
+smtp-sink -u postfix 127.0.0.1:"$SINK_C" 1024 &
+PID_C=$!; PIDS+=("$PID_C")
+SINK_D=$(free_port)
+smtp-sink -u postfix 127.0.0.1:"$SINK_D" 1024 &
+PID_SINK_D=$!; PIDS+=("$PID_SINK_D")
+
+PORT_D=$(free_port)
+POSTFIX_DIR=$WORK/postfix
+mkdir -p "$POSTFIX_DIR/etc" "$POSTFIX_DIR/queue" "$POSTFIX_DIR/data"
+chown postfix "$POSTFIX_DIR/data"
+cat >"$POSTFIX_DIR/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $POSTFIX_DIR/queue
+data_directory = $POSTFIX_DIR/data
+myhostname = postfix.bench.invalid
+mydomain = bench.invalid
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:$SINK_D
+smtpd_relay_restrictions = permit_mynetworks, reject
+# loopback only: no DNS for the client name
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+default_process_limit = 300
+# keep every daemon alive through a run, so its CPU time stays readable in /proc
+max_idle = 3600s
+max_use = 1000000
+EOF
+# The distribution's master.cf without chroot and without the port-25 listener, plus ours.
+awk '/^smtp[ \t]+inet/ {next} /^[a-z]/ && NF >= 8 {$5 = "n"} {print}' /etc/postfix/master.cf >"$POSTFIX_DIR/etc/master.cf"
+echo "127.0.0.1:$PORT_D inet n - n - - smtpd" >>"$POSTFIX_DIR/etc/master.cf"
+
+postfix -c "$POSTFIX_DIR/etc" start >"$WORK/postfix-start.log" 2>&1 || { cat "$WORK/postfix-start.log"; exit 1; }
+wait_port "$PORT_D"
+PID_D=$(tr -d ' ' <"$POSTFIX_DIR/queue/pid/master.pid")
+PIDS+=("$PID_D")
+
+postfix_procs() { echo "$PID_D"; pgrep -P "$PID_D" || true; }
+# Postfix CPU: every daemon of the instance, plus what the master reaped from exited ones; "recv" leaves out the smtp(8) delivery agents.
+postfix_ticks() {
+  local total recv pid f comm
+  f=$(sed 's/.*) //' "/proc/$PID_D/stat"); set -- $f
+  total=$((${12} + ${13} + ${14} + ${15})); recv=$total
+  for pid in $(pgrep -P "$PID_D"); do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+    f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue; set -- $f
+    total=$((total + ${12} + ${13}))
+    [[ "$comm" == smtp ]] || recv=$((recv + ${12} + ${13}))
+  done
+  echo "$total $recv"
+}
+postfix_queue_empty() { [[ -z "$(find "$POSTFIX_DIR/queue/incoming" "$POSTFIX_DIR/queue/active" "$POSTFIX_DIR/queue/maildrop" -type f 2>/dev/null | head -1)" ]]; }
+
+# ---------------------------------------------------------------- the two edges
+start_edge() { # mode -> sets EDGE_PID EDGE_PORT EDGE_AZ
+  local mode=$1 port out
+  port=$(free_port); out=$WORK/edge-$mode.out
+  "$BENCH" serve --spool "$mode" --port "$port" --stats "$WORK/edge-$mode.stats" >"$out" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 600); do grep -q '^PORT=' "$out" 2>/dev/null && break; sleep 0.1; done
+  grep -q '^PORT=' "$out" || { cat "$out"; exit 1; }
+  EDGE_PID=$(sed -n 's/^PID=//p' "$out"); EDGE_PORT=$(sed -n 's/^PORT=//p' "$out")
+  EDGE_AZ=$(sed -n 's/^AZURITE_PID=//p' "$out" | tr ',' ' ')
+  [[ -n "$EDGE_AZ" ]] && PIDS+=($EDGE_AZ)
+  return 0
+}
+start_edge azurite; PID_A=$EDGE_PID; PORT_A=$EDGE_PORT; PID_AZ=$EDGE_AZ
+start_edge discard; PID_B=$EDGE_PID; PORT_B=$EDGE_PORT
+wait_port "$SINK_C"; wait_port "$SINK_D"
+log "servers: (a) edge+azurite pid $PID_A port $PORT_A (azurite pid $PID_AZ); (b) edge+discard pid $PID_B port $PORT_B; (c) smtp-sink pid $PID_C port $SINK_C; (d) postfix master $PID_D port $PORT_D -> smtp-sink $SINK_D"
+
+committed() { sed -n 's/^committed=\([0-9]*\).*/\1/p' "$WORK/edge-$1.stats" 2>/dev/null || echo 0; }
+
+RESULTS=$WORK/results.tsv   # target sessions run msgs accepted seconds rate cpu_per_1000 extra_cpu_per_1000 load1
+: >"$RESULTS"
+
+measure() { # target sessions messages run
+  local target=$1 s=$2 m=$3 run=$4 port before after b2 a2 extra=- accepted start end secs rate cpu load
+  case $target in a) port=$PORT_A ;; b) port=$PORT_B ;; c) port=$SINK_C ;; d) port=$PORT_D ;; esac
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  case $target in
+    a) before=$(ticks "$PID_A"); b2=$(ticks $PID_AZ); c0=$(committed azurite) ;;
+    b) before=$(ticks "$PID_B"); c0=$(committed discard) ;;
+    c) before=$(ticks "$PID_C") ;;
+    d) read -r before b2 < <(postfix_ticks) ;;
+  esac
+  start=$(date +%s.%N)
+  if ! timeout "$RUN_TIMEOUT" smtp-source -s "$s" -m "$m" -l "$SIZE" -f a@example.org -t b@example.com 127.0.0.1:"$port" >"$WORK/source.log" 2>&1; then
+    log "smtp-source against ($target) failed: $(tail -2 "$WORK/source.log")"
+  fi
+  end=$(date +%s.%N)
+  case $target in
+    a) sleep 0.6; accepted=$(( $(committed azurite) - c0 )); after=$(ticks "$PID_A"); a2=$(ticks $PID_AZ) ;;
+    b) sleep 0.6; accepted=$(( $(committed discard) - c0 )); after=$(ticks "$PID_B") ;;
+    c) accepted=$m; after=$(ticks "$PID_C") ;;
+    d) accepted=$m
+       for _ in $(seq 1 600); do postfix_queue_empty && break; sleep 0.1; done  # deliveries to the sink finish inside the window
+       sleep 0.3; read -r after a2 < <(postfix_ticks) ;;
+  esac
+  secs=$(echo "$end - $start" | bc -l)
+  rate=$(echo "$accepted / $secs" | bc -l)
+  cpu=$(echo "($after - $before) / $HZ * 1000 / $accepted" | bc -l 2>/dev/null || echo 0)
+  [[ $target == a || $target == d ]] && extra=$(printf '%.3f' "$(echo "($a2 - $b2) / $HZ * 1000 / $accepted" | bc -l)")
+  printf '%s\t%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.3f\t%s\t%s\n' "$target" "$s" "$run" "$m" "$accepted" "$secs" "$rate" "$cpu" "$extra" "$load" >>"$RESULTS"
+  log "($target) sessions=$s run=$run: $accepted/$m accepted in $(printf %.2f "$secs") s = $(printf %.0f "$rate") msg/s, cpu/1000 $(printf %.3f "$cpu") (extra $extra), load $load"
+}
+
+log "warm-up (JIT, connections, Azurite containers)"
+for t in a b c d; do measure "$t" 20 1000 0 >/dev/null 2>&1; done
+sleep 2
+: >"$RESULTS"
+
+for run in $(seq 1 "$RUNS"); do
+  for s in $SESSIONS; do
+    m=$MSGS_N; [[ $s == 1 ]] && m=$MSGS_1
+    for t in a b c d; do measure "$t" "$s" "$m" "$run"; done
+  done
+done
+
+# ---------------------------------------------------------------- raw Azurite write rate (real spool, 20 writers)
+: >"$WORK/spoolrate.tsv"
+for run in $(seq 1 "$RUNS"); do
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  line=$(timeout 300 "$BENCH" spool-rate --count "$SPOOL_RATE_COUNT" --writers 20 --size "$SIZE" | grep '^RATE=')
+  log "spool-rate run $run: $line (load $load)"
+  echo "$line LOAD=$load" >>"$WORK/spoolrate.tsv"
+done
+
+# ---------------------------------------------------------------- idle connections (fresh discard edge)
+log "idle connections: $IDLE_CONNECTIONS against a fresh edge (discarding spool)"
+kill -TERM "$PID_B"; wait "$PID_B" 2>/dev/null || true
+start_edge discard; PID_I=$EDGE_PID; PORT_I=$EDGE_PORT
+smtp-source -s 1 -m 20 -l "$SIZE" -f a@example.org -t b@example.com 127.0.0.1:"$PORT_I" >/dev/null 2>&1 || true
+sleep 2
+RSS0=$(rss_kib "$PID_I"); THR0=$(awk '/^Threads:/ {print $2}' "/proc/$PID_I/status")
+"$BENCH" idle --port "$PORT_I" --count "$IDLE_CONNECTIONS" --hold 300 --ready "$WORK/idle.ready" >"$WORK/idle.out" 2>&1 &
+PID_IDLE=$!; PIDS+=("$PID_IDLE")
+for _ in $(seq 1 1200); do [[ -s "$WORK/idle.ready" ]] && break; sleep 0.1; done
+sleep 3
+read -r OPENED FAILED <"$WORK/idle.ready" || { OPENED=0; FAILED=$IDLE_CONNECTIONS; }
+RSS1=$(rss_kib "$PID_I"); THR1=$(awk '/^Threads:/ {print $2}' "/proc/$PID_I/status")
+STATS_IDLE=$(cat "$WORK/edge-discard.stats")
+kill -TERM "$PID_IDLE"; wait "$PID_IDLE" 2>/dev/null || true
+PER_CONN=$(echo "($RSS1 - $RSS0) / ($OPENED + ($OPENED == 0))" | bc -l)
+log "idle: opened $OPENED (failed $FAILED); VmRSS $RSS0 -> $RSS1 KiB; threads $THR0 -> $THR1; edge stats: $STATS_IDLE"
+
+# ---------------------------------------------------------------- summary
+median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2}'; }
+col() { awk -F'\t' -v t="$1" -v s="$2" -v c="$3" '$1 == t && $2 == s {print $c}' "$RESULTS" | median; }
+name() { case $1 in a) echo "(a) edge -> Azurite" ;; b) echo "(b) edge, discard spool" ;; c) echo "(c) smtp-sink" ;; d) echo "(d) Postfix smtpd -> smtp-sink" ;; esac; }
+
+SPOOL_RATE=$(sed -n 's/^RATE=\([0-9.]*\).*/\1/p' "$WORK/spoolrate.tsv" | median)
+SPOOL_AZ_CPU=$(sed -n 's/.*AZURITE_CPU_PER_1000=\([0-9.]*\).*/\1/p' "$WORK/spoolrate.tsv" | median)
+
+echo
+echo "Edge benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r); ${SIZE}-byte messages; medians of $RUNS run(s);"
+echo "messages per run: $MSGS_1 at 1 session, $MSGS_N otherwise; smtp-source opens one connection per message."
+echo "CPU = utime+stime of the server processes per 1,000 accepted messages; (a) edge only, Azurite separately;"
+echo "(d) every Postfix daemon incl. the smtp(8) deliveries to the sink; 'recv' leaves those out."
+echo
+printf '%-32s %8s %10s %14s %18s %8s\n' "server" "sessions" "msgs/s" "CPU-s/1000" "extra CPU-s/1000" "load1"
+for s in $SESSIONS; do
+  for t in a b c d; do
+    extra=$(col "$t" "$s" 9)
+    case $t in a) extra="azurite $(printf %.2f "$extra")" ;; d) extra="recv $(printf %.2f "$extra")" ;; *) extra="" ;; esac
+    printf '%-32s %8s %10.0f %14.3f %18s %8s\n' "$(name "$t")" "$s" "$(col "$t" "$s" 7)" "$(col "$t" "$s" 8)" "$extra" "$(col "$t" "$s" 10)"
+  done
+done
+echo
+printf 'raw Azurite write rate (real BlobQueueSpool, 20 writers, %s pairs): %.0f blob+queue pairs/s; Azurite CPU %.2f s/1000\n' "$SPOOL_RATE_COUNT" "$SPOOL_RATE" "$SPOOL_AZ_CPU"
+printf 'idle connections: %s open (%s failed); edge VmRSS %s -> %s KiB = %.1f KiB per connection; threads %s -> %s\n' "$OPENED" "$FAILED" "$RSS0" "$RSS1" "$PER_CONN" "$THR0" "$THR1"
+echo
+echo "Targets (20 sessions):"
+B20=$(col b 20 7); C20=$(col c 20 7); A20=$(col a 20 7); ACPU=$(col a 20 8); DCPU=$(col d 20 8); DRECV=$(col d 20 9)
+verdict() { if (( $(echo "$1" | bc -l) )); then echo MET; else echo "NOT MET"; fi; }
+printf '  (b) >= 70%% of (c):             %.0f / %.0f = %.0f%%  %s\n' "$B20" "$C20" "$(echo "100 * $B20 / $C20" | bc -l)" "$(verdict "$B20 >= 0.7 * $C20")"
+printf '  (a) edge CPU <= 1/4 of (d):     %.3f vs %.3f (recv-only %.3f): ratio %.2f  %s\n' "$ACPU" "$DCPU" "$DRECV" "$(echo "$ACPU / $DCPU" | bc -l)" "$(verdict "$ACPU <= $DCPU / 4")"
+printf '  (a) within 10%% of raw Azurite: %.0f vs %.0f = %.0f%%  %s\n' "$A20" "$SPOOL_RATE" "$(echo "100 * $A20 / $SPOOL_RATE" | bc -l)" "$(verdict "$A20 >= 0.9 * $SPOOL_RATE")"
+printf '  < 32 KiB per idle connection:  %.1f KiB  %s\n' "$PER_CONN" "$(verdict "$PER_CONN < 32")"
+echo
+echo "raw rows (target sessions run msgs accepted seconds rate cpu/1000 extra/1000 load1):"
+cat "$RESULTS"
+cat "$WORK/spoolrate.tsv"
