@@ -23,7 +23,8 @@ public sealed class EdgeHost : IAsyncDisposable
     /// <param name="settings">More configuration, e.g. <c>MtaStorage:retry:maxRetries</c>.</param>
     public static async Task<EdgeHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // Empty: the appsettings.json files that referenced projects copy into a test's folder must not add listeners.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [StorageNames.Connection] = storageConnectionString,
