@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Diagnostics;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Spool;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions;
@@ -127,14 +129,17 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
             return (SmtpReplies.ChunkReceived(_chunkSize), false);
         }
 
+        // The message's trace starts here; its id travels in the inbound document to the functions.
+        using var activity = MtaTelemetry.Edge.StartActivity("smtp.accept", ActivityKind.Server)?.SetTag(MtaTelemetry.MessageIdTag, transaction.Id);
         try
         {
-            await transaction.CommitAsync(envelope, sessionInfo, traceParent: null, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(envelope, sessionInfo, activity?.Id, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Whatever the storage failure, the client keeps responsibility for the message: a 4xx makes it retry.
             EdgeLog.SpoolCommitFailed(logger, session.ConnectionId, transaction.Id, ex);
+            activity?.SetStatus(ActivityStatusCode.Error, "spool");
             return (SmtpRejections.Reply(SmtpRejection.StorageFailure), true);
         }
 

@@ -5,6 +5,7 @@ using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Retry;
@@ -37,6 +38,7 @@ public sealed partial class DeliverStage(
     public async Task RunAsync(DeliveryTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
+        using var activity = MtaTelemetry.StartFromQueue("mta.deliver", task.Id, task.TraceParent)?.SetTag("mta.attempt", task.Attempt);
         var leased = await leases.AcquireAsync(task, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (leased.Busy.Count > 0)
         {

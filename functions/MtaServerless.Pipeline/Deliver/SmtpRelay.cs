@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MailKit;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MtaServerless.Core.Routing;
+using MtaServerless.Core.Telemetry;
 
 namespace MtaServerless.Pipeline.Deliver;
 
@@ -33,13 +35,20 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
 
         foreach (var hop in hops)
         {
+            // One dependency span per host tried: Application Insights shows each attempt with its outcome.
+            using var attempt = MtaTelemetry.Pipeline.StartActivity("smtp.relay", ActivityKind.Client)?
+                .SetTag("server.address", hop.Name)
+                .SetTag("server.port", hop.Port);
             using var client = NewClient(route);
             if (!await TryConnectAsync(client, hop, route.Tls, cancellationToken).ConfigureAwait(false))
             {
+                attempt?.SetStatus(ActivityStatusCode.Error, "connect");
                 continue;
             }
 
-            return await TransactAsync(client, hop, credential, envelope, message, cancellationToken).ConfigureAwait(false);
+            var result = await TransactAsync(client, hop, credential, envelope, message, cancellationToken).ConfigureAwait(false);
+            attempt?.SetTag("smtp.tls", client.IsSecure).SetTag("smtp.reply_codes", string.Join(',', result.Outcomes.Select(o => o.Code).Distinct()));
+            return result;
         }
 
         return RelayResult.ForAll(hops.Count > 0 ? hops[^1].Name : string.Empty, envelope.Recipients, 451, "451 4.4.1 No next hop could be reached");

@@ -6,6 +6,7 @@ using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 
 namespace MtaServerless.Pipeline.Ingest;
@@ -27,6 +28,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     public async Task RunAsync(InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        using var activity = MtaTelemetry.StartFromQueue("mta.ingest", message.Id, message.TraceParent);
         var table = await routes.GetAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         // Ours is one more Received: header on top of those in the stored message.
@@ -57,7 +59,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
                 Attempt: 1,
                 FirstAttemptAt: message.Session.ReceivedAt,
                 message.Envelope.SmtpUtf8,
-                message.TraceParent,
+                MtaTelemetry.TraceParentFor(activity, message.TraceParent),
                 message.Envelope.Ret,
                 message.Envelope.EnvId);
             await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);

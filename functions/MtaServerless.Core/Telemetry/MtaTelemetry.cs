@@ -1,0 +1,31 @@
+using System.Diagnostics;
+
+namespace MtaServerless.Core.Telemetry;
+
+/// <summary>
+/// The activity sources of the MTA. One message is one trace: the edge's span starts it, its id
+/// travels as <c>traceparent</c> in the queue documents, and each stage continues it from there,
+/// because trace context does not cross a queue by itself.
+/// </summary>
+public static class MtaTelemetry
+{
+    public const string EdgeSourceName = "MtaServerless.Edge";
+    public const string PipelineSourceName = "MtaServerless.Pipeline";
+
+    /// <summary>Tag with the message id (the <c>queued as</c> id), on every span of a message.</summary>
+    public const string MessageIdTag = "mta.message.id";
+
+    public static ActivitySource Edge { get; } = new(EdgeSourceName);
+
+    public static ActivitySource Pipeline { get; } = new(PipelineSourceName);
+
+    /// <summary>Starts a consumer span continuing the trace a queue document carries (a new trace when it carries none).</summary>
+    public static Activity? StartFromQueue(string name, string messageId, string? traceParent)
+    {
+        var parent = ActivityContext.TryParse(traceParent, traceState: null, out var context) ? context : default;
+        return Pipeline.StartActivity(name, ActivityKind.Consumer, parent)?.SetTag(MessageIdTag, messageId);
+    }
+
+    /// <summary>The <c>traceparent</c> to write into the next queue document: the current span's, else the one received.</summary>
+    public static string? TraceParentFor(Activity? activity, string? received) => activity?.Id ?? received;
+}
