@@ -20,8 +20,12 @@ using MtaServerless.LocalRunner;
 //   serve --spool azurite|discard --port N [--stats FILE] [--log-level Warning]
 //       the edge on 127.0.0.1:N until SIGTERM; prints PID=, PORT= (and AZURITE_PID= for azurite);
 //       FILE gets "committed=<n> heap=<bytes> committedHeap=<bytes>" four times a second.
-//   spool-rate [--count 2000] [--writers 20] [--size 10240]
-//       a private Azurite and the real BlobQueueSpool: N blob+queue write pairs, as fast as the writers go.
+//   spool-rate [--count 2000] [--writers 20] [--size 10240] [--warmup 200] [--connection CONN --azurite-pid PID]
+//       the real BlobQueueSpool: N blob+queue write pairs, as fast as the writers go, to a fresh private Azurite
+//       or to the given one (the azurite edge's, in the state the edge's load left it).
+//   reset --connection CONN
+//       empties the inbound queue and the spool container of that Azurite (nothing drains them in the benchmark,
+//       and Azurite slows down as they fill), so each measurement starts from the same state.
 //   idle --port N [--count 5000] [--hold 600] [--ready FILE]
 //       opens N connections, reads each greeting, writes FILE, then holds them until killed or --hold seconds.
 var options = Options.Parse(args.Skip(1));
@@ -30,6 +34,7 @@ return args.FirstOrDefault() switch
     "serve" => await Serve.RunAsync(options),
     "spool-rate" => await SpoolRate.RunAsync(options),
     "idle" => await Idle.RunAsync(options),
+    "reset" => await Reset.RunAsync(options),
     _ => Usage(),
 };
 
@@ -124,6 +129,7 @@ namespace MtaServerless.EdgeBenchmark
             if (azurite is not null)
             {
                 Console.WriteLine($"AZURITE_PID={string.Join(',', ChildProcesses())}");
+                Console.WriteLine($"AZURITE_CONNECTION={azurite.ConnectionString}");
             }
 
             Console.Out.Flush();
@@ -299,19 +305,33 @@ namespace MtaServerless.EdgeBenchmark
             var count = options.Int("count", 2000);
             var writers = options.Int("writers", 20);
             var size = options.Int("size", 10240);
+            // --connection and --azurite-pid: the Azurite of a running "serve --spool azurite", in the state the edge left it;
+            // otherwise a fresh private one.
+            var connection = options.Get("connection", "");
             var data = Path.Combine(Path.GetTempPath(), "edge-bench-spoolrate-" + Guid.NewGuid().ToString("N"));
-            var (blobPort, queuePort, tablePort) = AzuriteProcess.FreePorts();
-            await using var azurite = await AzuriteProcess.StartAsync(new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), data, blobPort, queuePort, tablePort), CancellationToken.None);
+            AzuriteProcess? azurite = null;
+            int[] azuritePids;
+            if (connection.Length == 0)
+            {
+                var (blobPort, queuePort, tablePort) = AzuriteProcess.FreePorts();
+                azurite = await AzuriteProcess.StartAsync(new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), data, blobPort, queuePort, tablePort), CancellationToken.None);
+                connection = azurite.ConnectionString;
+                azuritePids = [.. Serve.ChildProcesses()];
+            }
+            else
+            {
+                azuritePids = [.. options.Get("azurite-pid", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+            }
+
             try
             {
-                var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString);
+                var storage = MtaStorageClients.FromConnectionString(connection);
                 await storage.EnsureCreatedAsync(CancellationToken.None);
                 var spool = new BlobQueueSpool(storage, NullLogger<BlobQueueSpool>.Instance);
                 var body = new byte[size];
                 Array.Fill(body, (byte)'x');
-                var azuritePids = Serve.ChildProcesses().ToArray();
 
-                await WriteAsync(spool, body, Math.Min(200, count), writers); // warm-up: connections, JIT, Azurite's caches
+                await WriteAsync(spool, body, Math.Min(options.Int("warmup", 200), count), writers); // warm-up: connections, JIT, Azurite's caches
                 var azuriteBefore = ProcCpu.Ticks(azuritePids);
                 var selfBefore = ProcCpu.Ticks([Environment.ProcessId]);
                 var watch = Stopwatch.StartNew();
@@ -325,13 +345,16 @@ namespace MtaServerless.EdgeBenchmark
             }
             finally
             {
-                await azurite.StopAsync();
-                try
+                if (azurite is not null)
                 {
-                    Directory.Delete(data, recursive: true);
-                }
-                catch (IOException)
-                {
+                    await azurite.DisposeAsync();
+                    try
+                    {
+                        Directory.Delete(data, recursive: true);
+                    }
+                    catch (IOException)
+                    {
+                    }
                 }
             }
 
@@ -352,6 +375,29 @@ namespace MtaServerless.EdgeBenchmark
                     await transaction.CommitAsync(envelope, new SessionInfo("127.0.0.1", "bench", "ESMTP", "mx", now, "edge.bench"), null, CancellationToken.None);
                 }
             }));
+        }
+    }
+
+    internal static class Reset
+    {
+        public static async Task<int> RunAsync(Options options)
+        {
+            var storage = MtaStorageClients.FromConnectionString(options.Get("connection", ""));
+            await storage.Inbound.ClearMessagesAsync();
+            await storage.Spool.DeleteIfExistsAsync();
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    await storage.Spool.CreateIfNotExistsAsync();
+                    return 0;
+                }
+                catch (Azure.RequestFailedException) when (watch.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(200); // the container is still being deleted
+                }
+            }
         }
     }
 
