@@ -14,7 +14,11 @@ namespace MtaServerless.Core.Spool;
 internal sealed class SpoolBlobWriter : Stream
 {
     private static readonly BlobHttpHeaders Headers = new() { ContentType = "message/rfc822" };
+    /// <summary>Most messages are a few KiB: the buffer starts small and doubles up to the block size.</summary>
+    private const int InitialBufferSize = 16 * 1024;
+
     private readonly BlockBlobClient _blob;
+    private readonly int _blockSize;
     private readonly List<string> _blockIds = [];
     private byte[]? _buffer;
     private int _filled;
@@ -23,7 +27,8 @@ internal sealed class SpoolBlobWriter : Stream
     public SpoolBlobWriter(BlockBlobClient blob, int blockSize)
     {
         _blob = blob;
-        _buffer = ArrayPool<byte>.Shared.Rent(blockSize);
+        _blockSize = blockSize;
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferSize, blockSize));
     }
 
     public override bool CanRead => false;
@@ -42,15 +47,25 @@ internal sealed class SpoolBlobWriter : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var block = Buffer;
         while (!buffer.IsEmpty)
         {
-            var take = Math.Min(buffer.Length, block.Length - _filled);
+            var block = Buffer;
+            var room = Math.Min(block.Length, _blockSize) - _filled;
+            var take = Math.Min(buffer.Length, room);
             buffer[..take].CopyTo(block.AsMemory(_filled));
             _filled += take;
             _length += take;
             buffer = buffer[take..];
-            if (_filled == block.Length)
+            if (_filled < Math.Min(block.Length, _blockSize))
+            {
+                continue;
+            }
+
+            if (block.Length < _blockSize)
+            {
+                Grow(block);
+            }
+            else
             {
                 await StageAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -105,6 +120,14 @@ internal sealed class SpoolBlobWriter : Stream
     }
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(SpoolBlobWriter));
+
+    private void Grow(byte[] full)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(full.Length * 2, _blockSize));
+        full.AsSpan(0, _filled).CopyTo(larger);
+        _buffer = larger;
+        ArrayPool<byte>.Shared.Return(full);
+    }
 
     private async Task StageAsync(CancellationToken cancellationToken)
     {
