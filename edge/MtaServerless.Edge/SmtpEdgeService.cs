@@ -131,6 +131,11 @@ public sealed class SmtpEdgeService : BackgroundService
             {
                 break;
             }
+            catch (ObjectDisposedException)
+            {
+                // Disposed without a graceful stop (a failed host start): the listener is gone.
+                return;
+            }
             catch (SocketException ex)
             {
                 // A connection reset before it was accepted fails only that connection.
@@ -154,6 +159,11 @@ public sealed class SmtpEdgeService : BackgroundService
             }
             catch (OperationCanceledException) when (drained.IsCancellationRequested)
             {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                // The host was disposed before the drain ended: the listener is gone, nothing is left to refuse.
                 return;
             }
             catch (SocketException ex)
