@@ -25,6 +25,9 @@ public sealed record SmtpScript
 
     public bool EightBitMime { get; init; } = true;
 
+    /// <summary>Advertise DSN (RFC 3461), so that clients send NOTIFY, ORCPT, RET and ENVID.</summary>
+    public bool Dsn { get; init; }
+
     /// <summary>When set, AUTH PLAIN is advertised and only this user name and password succeed.</summary>
     public (string UserName, string Password)? Auth { get; init; }
 
@@ -36,7 +39,8 @@ public sealed record SmtpScript
 }
 
 /// <summary>One transaction the server accepted: MAIL FROM line parameters included, so tests see SMTPUTF8 and BODY.</summary>
-public sealed record ScriptedMail(string MailFromLine, string From, IReadOnlyList<string> To, byte[] Data, bool Tls, string? AuthUser, string Helo);
+/// <param name="RcptLines">The accepted RCPT commands as sent, parameters included.</param>
+public sealed record ScriptedMail(string MailFromLine, string From, IReadOnlyList<string> To, byte[] Data, bool Tls, string? AuthUser, string Helo, IReadOnlyList<string> RcptLines);
 
 /// <summary>
 /// A remote MTA on a chosen loopback address whose every reply is scripted, for the behaviours a
@@ -156,6 +160,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         private string _helo = string.Empty;
         private string? _mailFromLine;
         private readonly List<string> _to = [];
+        private readonly List<string> _rcptLines = [];
 
         private SmtpScript Script => server._script;
 
@@ -200,6 +205,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                     case "MAIL":
                         _mailFromLine = line;
                         _to.Clear();
+                        _rcptLines.Clear();
                         await ReplyAsync("250 2.1.0 Ok", cancellationToken);
                         break;
                     case "RCPT":
@@ -209,6 +215,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                         if (reply.StartsWith('2'))
                         {
                             _to.Add(recipient);
+                            _rcptLines.Add(line);
                         }
 
                         await ReplyAsync(reply, cancellationToken);
@@ -223,6 +230,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                     case "RSET":
                         _mailFromLine = null;
                         _to.Clear();
+                        _rcptLines.Clear();
                         await ReplyAsync("250 2.0.0 Ok", cancellationToken);
                         break;
                     case "NOOP":
@@ -249,6 +257,11 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             if (Script.SmtpUtf8)
             {
                 lines.Add("SMTPUTF8");
+            }
+
+            if (Script.Dsn)
+            {
+                lines.Add("DSN");
             }
 
             if (Script.StartTls && !_tls)
@@ -309,11 +322,12 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
             if (reply.StartsWith('2'))
             {
-                server._accepted.Enqueue(new ScriptedMail(_mailFromLine, Path(_mailFromLine), [.. _to], Encoding.Latin1.GetBytes(data.ToString()), _tls, _authUser, _helo));
+                server._accepted.Enqueue(new ScriptedMail(_mailFromLine, Path(_mailFromLine), [.. _to], Encoding.Latin1.GetBytes(data.ToString()), _tls, _authUser, _helo, [.. _rcptLines]));
             }
 
             _mailFromLine = null;
             _to.Clear();
+            _rcptLines.Clear();
             await ReplyAsync(reply, cancellationToken);
             return true;
         }

@@ -54,7 +54,7 @@ public sealed partial class DeliverStage(
         List<RelayResult> results;
         try
         {
-            results = await DispatchAsync(task, leased.Held.Select(l => l.Recipient).ToList(), cancellationToken).ConfigureAwait(false);
+            results = await DispatchAsync(task, leased.Held.Select(l => l.Recipient).ToList(), DsnOf(task, leased.Held), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -66,7 +66,17 @@ public sealed partial class DeliverStage(
         await RecordAsync(task, leased.Held, results, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    /// <summary>RFC 3461 6.2: what the sender asked of DSNs travels on with the message.</summary>
+    private static DsnRequest? DsnOf(DeliveryTask task, IReadOnlyList<Lease> held)
+    {
+        var request = new DsnRequest(
+            task.Ret,
+            task.EnvId,
+            held.Where(l => l.Record.Notify is { Length: > 0 }).ToDictionary(l => l.Recipient, l => l.Record.Notify!, StringComparer.OrdinalIgnoreCase));
+        return request.IsEmpty ? null : request;
+    }
+
+    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, IReadOnlyList<string> recipients, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         var route = task.Route;
         if (route.Action == RouteAction.Reject)
@@ -84,7 +94,7 @@ public sealed partial class DeliverStage(
         if (route.Action == RouteAction.Smarthost)
         {
             var hop = new NextHop(route.Host ?? throw new InvalidOperationException($"Route '{route.Pattern}' has no host."), route.Port);
-            return [await relay.RelayAsync(route, [hop], new RelayEnvelope(task.MailFrom, recipients, task.SmtpUtf8), message, cancellationToken).ConfigureAwait(false)];
+            return [await relay.RelayAsync(route, [hop], new RelayEnvelope(task.MailFrom, recipients, task.SmtpUtf8, dsn), message, cancellationToken).ConfigureAwait(false)];
         }
 
         // MX: one lookup and one transaction per recipient domain.
@@ -93,7 +103,7 @@ public sealed partial class DeliverStage(
         {
             var resolution = await mx.ResolveAsync(domain.Key, route.Port, cancellationToken).ConfigureAwait(false);
             results.Add(resolution.Succeeded
-                ? await relay.RelayAsync(route, resolution.Hosts, new RelayEnvelope(task.MailFrom, [.. domain], task.SmtpUtf8), message, cancellationToken).ConfigureAwait(false)
+                ? await relay.RelayAsync(route, resolution.Hosts, new RelayEnvelope(task.MailFrom, [.. domain], task.SmtpUtf8, dsn), message, cancellationToken).ConfigureAwait(false)
                 : RelayResult.ForAll(string.Empty, domain, resolution.FailureCode, resolution.FailureReply!));
         }
 

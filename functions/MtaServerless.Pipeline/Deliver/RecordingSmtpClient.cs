@@ -1,3 +1,4 @@
+using MailKit;
 using MailKit.Net.Smtp;
 using MimeKit;
 
@@ -10,6 +11,19 @@ namespace MtaServerless.Pipeline.Deliver;
 internal sealed class RecordingSmtpClient : SmtpClient
 {
     private readonly Dictionary<string, SmtpResponse> _rejected = new(StringComparer.OrdinalIgnoreCase);
+    private readonly DsnRequest? _dsn;
+
+    /// <param name="dsn">What the sender asked of delivery status notifications; MailKit sends it only to a hop that offers DSN.</param>
+    public RecordingSmtpClient(DsnRequest? dsn)
+    {
+        _dsn = dsn;
+        DeliveryStatusNotificationType = dsn?.Ret?.ToUpperInvariant() switch
+        {
+            "FULL" => DeliveryStatusNotificationType.Full,
+            "HDRS" => DeliveryStatusNotificationType.HeadersOnly,
+            _ => DeliveryStatusNotificationType.Unspecified,
+        };
+    }
 
     /// <summary>The recipient's own RCPT rejection when there was one, else the reply that decided the transaction.</summary>
     public RecipientOutcome Outcome(string recipient, int code, string reply) =>
@@ -19,4 +33,35 @@ internal sealed class RecordingSmtpClient : SmtpClient
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
         _rejected[mailbox.Address] = response;
+
+    protected override string GetEnvelopeId(MimeMessage message) => _dsn?.EnvId!;
+
+    /// <remarks>MailKit then adds ORCPT with the recipient's own address, which is what it was on our RCPT.</remarks>
+    protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox)
+    {
+        if (_dsn is null || !_dsn.Notify.TryGetValue(mailbox.Address, out var notify))
+        {
+            return null;
+        }
+
+        var keywords = notify.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (keywords.Contains("NEVER", StringComparer.OrdinalIgnoreCase))
+        {
+            return DeliveryStatusNotification.Never;
+        }
+
+        var flags = default(DeliveryStatusNotification);
+        foreach (var keyword in keywords)
+        {
+            flags |= keyword.ToUpperInvariant() switch
+            {
+                "SUCCESS" => DeliveryStatusNotification.Success,
+                "FAILURE" => DeliveryStatusNotification.Failure,
+                "DELAY" => DeliveryStatusNotification.Delay,
+                _ => default,
+            };
+        }
+
+        return flags == default ? null : flags;
+    }
 }

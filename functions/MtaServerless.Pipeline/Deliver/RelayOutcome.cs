@@ -16,4 +16,13 @@ public sealed record RelayResult(string RemoteHost, IReadOnlyList<RecipientOutco
 }
 
 /// <summary>MAIL FROM, the recipients of this hop, and whether the message needs SMTPUTF8.</summary>
-public sealed record RelayEnvelope(string MailFrom, IReadOnlyList<string> Recipients, bool SmtpUtf8);
+public sealed record RelayEnvelope(string MailFrom, IReadOnlyList<string> Recipients, bool SmtpUtf8, DsnRequest? Dsn = null);
+
+/// <summary>
+/// The RFC 3461 parameters the client gave the edge, passed on to a next hop that offers DSN
+/// (RFC 3461 section 6.2): RET and ENVID of MAIL, NOTIFY of each RCPT.
+/// </summary>
+public sealed record DsnRequest(string? Ret, string? EnvId, IReadOnlyDictionary<string, string> Notify)
+{
+    public bool IsEmpty => Ret is null && EnvId is null && Notify.Count == 0;
+}

@@ -39,7 +39,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             using var attempt = MtaTelemetry.Pipeline.StartActivity("smtp.relay", ActivityKind.Client)?
                 .SetTag("server.address", hop.Name)
                 .SetTag("server.port", hop.Port);
-            using var client = NewClient(route);
+            using var client = NewClient(route, envelope.Dsn);
             if (!await TryConnectAsync(client, hop, route.Tls, cancellationToken).ConfigureAwait(false))
             {
                 attempt?.SetStatus(ActivityStatusCode.Error, "connect");
@@ -54,9 +54,9 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         return RelayResult.ForAll(hops.Count > 0 ? hops[^1].Name : string.Empty, envelope.Recipients, 451, "451 4.4.1 No next hop could be reached");
     }
 
-    private RecordingSmtpClient NewClient(Route route)
+    private RecordingSmtpClient NewClient(Route route, DsnRequest? dsn)
     {
-        var client = new RecordingSmtpClient
+        var client = new RecordingSmtpClient(dsn)
         {
             LocalDomain = _options.HostName,
             Timeout = (int)_options.CommandTimeout.TotalMilliseconds,

@@ -37,6 +37,39 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
     }
 
     [Fact]
+    public async Task Deliver_NextHopOffersDsn_PassesRetEnvIdAndEachRecipientsNotifyOn()
+    {
+        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Dsn = true });
+        var task = await _pipeline.NewTaskAsync(
+            Smarthost(server),
+            ["bob@example.com", "carol@example.com"],
+            ret: "HDRS",
+            dsn: r => r == "bob@example.com" ? ("SUCCESS,FAILURE", "rfc822;bob@example.com") : (null, null));
+
+        await _pipeline.Deliver.RunAsync(task with { EnvId = "env-42" }, CancellationToken.None);
+
+        var mail = Assert.Single(server.Accepted);
+        Assert.Contains(" RET=HDRS", mail.MailFromLine, StringComparison.Ordinal);
+        Assert.Contains(" ENVID=env-42", mail.MailFromLine, StringComparison.Ordinal);
+        Assert.Equal("RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.com", mail.RcptLines[0]);
+        Assert.Equal("RCPT TO:<carol@example.com>", mail.RcptLines[1]);
+    }
+
+    [Fact]
+    public async Task Deliver_NextHopWithoutDsn_SendsNoDsnParameters()
+    {
+        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0);
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], ret: "FULL", dsn: _ => ("NEVER", null));
+
+        await _pipeline.Deliver.RunAsync(task with { EnvId = "env-43" }, CancellationToken.None);
+
+        var mail = Assert.Single(server.Accepted);
+        Assert.DoesNotContain("RET=", mail.MailFromLine, StringComparison.Ordinal);
+        Assert.DoesNotContain("ENVID=", mail.MailFromLine, StringComparison.Ordinal);
+        Assert.Equal("RCPT TO:<bob@example.com>", Assert.Single(mail.RcptLines));
+    }
+
+    [Fact]
     public async Task Deliver_RecipientLeasedByALiveRun_IsLeftAloneAndCheckedAgainLater()
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0);
