@@ -6,7 +6,7 @@ namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
 /// MailKit's client with per-recipient RCPT replies recorded instead of thrown, so that one
-/// rejected recipient does not fail the others.
+/// rejected recipient does not fail the others, and with the sender's DSN request passed on.
 /// </summary>
 internal sealed class RecordingSmtpClient : SmtpClient
 {
@@ -36,7 +36,7 @@ internal sealed class RecordingSmtpClient : SmtpClient
 
     protected override string GetEnvelopeId(MimeMessage message) => _dsn?.EnvId!;
 
-    /// <remarks>MailKit then adds ORCPT with the recipient's own address, which is what it was on our RCPT.</remarks>
+    /// <remarks>MailKit then adds ORCPT=rfc822;&lt;this recipient&gt;: right when the client gave no ORCPT or the same address, the usual case.</remarks>
     protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox)
     {
         if (_dsn is null || !_dsn.Notify.TryGetValue(mailbox.Address, out var notify))
