@@ -23,7 +23,8 @@ public static class RecipientKey
         {
             if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
             {
-                builder.Append('%').Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+                // UTF-8 percent-encoding, so that C1 controls (U+0080-U+009F) decode back too.
+                builder.Append(Uri.EscapeDataString(c.ToString()));
             }
             else
             {

@@ -16,11 +16,13 @@ public static class QueueDocuments
     public static string Serialize(DeliveryTask document) =>
         Checked(JsonSerializer.Serialize(document, DocumentJsonContext.Default.DeliveryTask), document.Id);
 
+    /// <exception cref="JsonException">The text is not a version-1 inbound document.</exception>
     public static InboundMessage DeserializeInbound(string json) =>
-        Versioned(JsonSerializer.Deserialize(json, DocumentJsonContext.Default.InboundMessage));
+        Versioned(Parse(json, DocumentJsonContext.Default.InboundMessage));
 
+    /// <exception cref="JsonException">The text is not a version-1 delivery document.</exception>
     public static DeliveryTask DeserializeDelivery(string json) =>
-        Versioned(JsonSerializer.Deserialize(json, DocumentJsonContext.Default.DeliveryTask));
+        Versioned(Parse(json, DocumentJsonContext.Default.DeliveryTask));
 
     public static int EncodedLength(string json) => (System.Text.Encoding.UTF8.GetByteCount(json) + 2) / 3 * 4;
 
@@ -33,6 +35,19 @@ public static class QueueDocuments
         }
 
         return json;
+    }
+
+    private static T? Parse<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, info);
+        }
+        catch (ArgumentException ex)
+        {
+            // Text that is not valid UTF-16 (a lone surrogate) cannot be JSON; one kind of refusal for every bad document.
+            throw new JsonException("The queue message is not valid text.", ex);
+        }
     }
 
     private static T Versioned<T>(T? document)
