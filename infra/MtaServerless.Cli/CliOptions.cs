@@ -7,12 +7,6 @@ namespace MtaServerless.Cli;
 /// <summary>Where the storage is, and how to print: shared by every command.</summary>
 internal static class CliOptions
 {
-    /// <summary>Azurite's well-known development account on the local runner's default ports.</summary>
-    private const string LocalAzurite =
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
-
     public static readonly Option<string?> ConnectionString = new("--connection-string")
     {
         Description = "Storage connection string (default: $MtaStorage, else the local runner's Azurite).",
@@ -52,7 +46,7 @@ internal static class CliOptions
 
         try
         {
-            return MtaStorageClients.FromConnectionString(connectionString ?? LocalAzurite);
+            return MtaStorageClients.FromConnectionString(connectionString ?? AzuriteConnection.For());
         }
         catch (FormatException ex)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using MtaServerless.Core.Storage;
 
 namespace MtaServerless.LocalRunner;
 
@@ -11,11 +12,6 @@ namespace MtaServerless.LocalRunner;
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
-    private const string AccountName = "devstoreaccount1";
-
-    /// <summary>Azurite's well-known development key; it is public and grants nothing outside the emulator.</summary>
-    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly AzuriteSettings _settings;
     private Process? _process;
@@ -27,11 +23,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public AzuriteSettings Settings => _settings;
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{_settings.BlobPort}/{AccountName};" +
-        $"QueueEndpoint=http://127.0.0.1:{_settings.QueuePort}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{_settings.TablePort}/{AccountName};";
+    public string ConnectionString => AzuriteConnection.For(_settings.BlobPort, _settings.QueuePort, _settings.TablePort);
 
     public bool IsRunning => _process is { HasExited: false };
 
@@ -229,4 +221,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
 /// <param name="InfraDirectory">The folder with <c>package.json</c> and <c>package-lock.json</c> that pin Azurite.</param>
 /// <param name="DataDirectory">Azurite's <c>--location</c>: its data survives a restart.</param>
-public sealed record AzuriteSettings(string InfraDirectory, string DataDirectory, int BlobPort = 10000, int QueuePort = 10001, int TablePort = 10002);
+public sealed record AzuriteSettings(
+    string InfraDirectory,
+    string DataDirectory,
+    int BlobPort = AzuriteConnection.DefaultBlobPort,
+    int QueuePort = AzuriteConnection.DefaultQueuePort,
+    int TablePort = AzuriteConnection.DefaultTablePort);

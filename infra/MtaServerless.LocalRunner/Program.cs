@@ -16,9 +16,9 @@ var infra = configuration["LocalStack:InfraDirectory"] ?? RepositoryPaths.FindIn
 var azuriteSettings = new AzuriteSettings(
     infra,
     configuration["LocalStack:DataDirectory"] ?? Path.Combine(infra, "..", ".local", "azurite"),
-    configuration.GetValue("LocalStack:BlobPort", 10000),
-    configuration.GetValue("LocalStack:QueuePort", 10001),
-    configuration.GetValue("LocalStack:TablePort", 10002));
+    configuration.GetValue("LocalStack:BlobPort", AzuriteConnection.DefaultBlobPort),
+    configuration.GetValue("LocalStack:QueuePort", AzuriteConnection.DefaultQueuePort),
+    configuration.GetValue("LocalStack:TablePort", AzuriteConnection.DefaultTablePort));
 
 // Ctrl+C during start-up (npm ci, Azurite) stops the start; once the host runs, its console lifetime takes over.
 using var stopping = new CancellationTokenSource();
