@@ -23,7 +23,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await using var sink = SmtpSink.Start();
         using var runner = await StartRunnerAsync(sink.Port);
 
-        var id = await SendAsync(runner, NewMessage("first"));
+        var id = await LocalRunner.SubmitAsync(runner, NewMessage("first"));
         var arrived = await sink.WaitForAcceptedAsync(1, ArrivalTimeout);
 
         Assert.Equal("alice@example.org", arrived.From);
@@ -48,7 +48,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await using var sink = SmtpSink.Start(attempt => attempt == 1 ? SmtpSink.Reply(451, "4.3.0 Try again later") : SmtpSink.Reply(250, "2.0.0 Ok"));
         using var runner = await StartRunnerAsync(sink.Port);
 
-        var id = await SendAsync(runner, NewMessage("retry"));
+        var id = await LocalRunner.SubmitAsync(runner, NewMessage("retry"));
         var arrived = await sink.WaitForAcceptedAsync(1, ArrivalTimeout);
 
         Assert.Equal(2, sink.DataAttempts);
@@ -65,8 +65,6 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
             TableUpdateMode.Replace);
         return await LocalRunner.StartAsync(azurite.ConnectionString);
     }
-
-    private static Task<string> SendAsync(IHost runner, MimeMessage message) => LocalRunner.SubmitAsync(runner, message);
 
     private async Task<byte[]> SpooledBytesAsync(string id)
     {
