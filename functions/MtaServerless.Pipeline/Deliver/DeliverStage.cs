@@ -116,65 +116,51 @@ public sealed partial class DeliverStage(
         var now = time.GetUtcNow();
         var expiresAt = task.FirstAttemptAt + _options.MaxLifetime;
         var expired = now >= expiresAt;
-        var bounced = new List<DeliveryEntity>();
-        var deferred = new List<(Lease Lease, string Reply, string RemoteHost)>();
+        var decided = new List<LeaseResult>(held.Count);
         foreach (var result in results)
         {
             foreach (var outcome in result.Outcomes)
             {
-                var lease = byRecipient[outcome.Recipient];
-                if (outcome.IsTransient && !expired)
+                var (status, reply) = outcome switch
                 {
-                    deferred.Add((lease, outcome.Reply, result.RemoteHost));
-                    continue;
-                }
-
-                var status = outcome.IsSuccess ? DeliveryStatus.Delivered : DeliveryStatus.Bounced;
-                var reply = outcome.IsTransient ? $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)" : outcome.Reply;
-                if (await leases.CompleteAsync(lease, status, reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false)
-                    && status == DeliveryStatus.Bounced)
-                {
-                    bounced.Add(lease.Record);
-                }
+                    { IsSuccess: true } => (DeliveryStatus.Delivered, outcome.Reply),
+                    { IsTransient: true } when !expired => (DeliveryStatus.Deferred, outcome.Reply),
+                    { IsTransient: true } => (DeliveryStatus.Bounced, $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)"),
+                    _ => (DeliveryStatus.Bounced, outcome.Reply),
+                };
+                decided.Add(new LeaseResult(byRecipient[outcome.Recipient], status, reply, result.RemoteHost));
             }
         }
 
+        var deferred = decided.Where(d => d.Status == DeliveryStatus.Deferred).Select(d => d.Lease.Recipient).ToList();
+        var warn = deferred.Count > 0 && _options.DelayWarningAfter is { } warnAfter && !task.DelayWarned && now - task.FirstAttemptAt >= warnAfter;
         if (deferred.Count > 0)
         {
-            await DeferAsync(task, deferred, now, expiresAt, cancellationToken).ConfigureAwait(false);
+            // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
+            await ScheduleRetryAsync(task with { Recipients = deferred, Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn }, now, expiresAt, cancellationToken).ConfigureAwait(false);
         }
 
-        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(task), bounced, retryUntil: null, cancellationToken).ConfigureAwait(false);
+        var written = await leases.CompleteAsync(decided, task.Attempt, now, cancellationToken).ConfigureAwait(false);
+        if (warn)
+        {
+            await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Deferred).ToList(), expiresAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Bounced).ToList(), retryUntil: null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task DeferAsync(DeliveryTask task, IReadOnlyList<(Lease Lease, string Reply, string RemoteHost)> deferred, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    private async Task ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var warn = _options.DelayWarningAfter is { } warnAfter && !task.DelayWarned && now - task.FirstAttemptAt >= warnAfter;
         var remaining = expiresAt - now;
-        var delay = backoff.DelayAfter(task.Attempt, Random.Shared.NextDouble());
+        var delay = backoff.DelayAfter(next.Attempt - 1, Random.Shared.NextDouble());
         if (delay > remaining)
         {
             // One last attempt at the end of the lifetime rather than a silent give-up before it.
             delay = remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
         }
 
-        // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
-        var next = task with { Recipients = deferred.Select(d => d.Lease.Recipient).ToList(), Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn };
         await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(next), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
-        var recorded = new List<DeliveryEntity>(deferred.Count);
-        foreach (var (lease, reply, remoteHost) in deferred)
-        {
-            if (await leases.CompleteAsync(lease, DeliveryStatus.Deferred, reply, remoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false))
-            {
-                recorded.Add(lease.Record);
-            }
-        }
-
-        LogDeferred(logger, task.Id, deferred.Count, task.Attempt, delay);
-        if (warn)
-        {
-            await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), recorded, expiresAt, cancellationToken).ConfigureAwait(false);
-        }
+        LogDeferred(logger, next.Id, next.Recipients.Count, next.Attempt - 1, delay);
     }
 
     /// <summary>

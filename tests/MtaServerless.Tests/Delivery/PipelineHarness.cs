@@ -32,6 +32,8 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public IngestStage Ingest => _services.GetRequiredService<IngestStage>();
 
+    public DeliveryLeases Leases => _services.GetRequiredService<DeliveryLeases>();
+
     public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         await azurite.Storage.Delivery.ClearMessagesAsync();
