@@ -1,12 +1,14 @@
 namespace MtaServerless.Core.Documents;
 
 /// <summary>The <c>inbound</c> queue document: one accepted SMTP transaction.</summary>
+/// <param name="ReceivedHeaders">The <c>Received:</c> fields in the stored message's header section, counted as the spool wrote it, so the loop check needs no read of the blob.</param>
 public sealed record InboundMessage(
     string Id,
     string Blob,
     Envelope Envelope,
     SessionInfo Session,
-    string? TraceParent = null) : IVersionedDocument
+    string? TraceParent = null,
+    int ReceivedHeaders = 0) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

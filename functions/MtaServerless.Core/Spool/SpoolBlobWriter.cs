@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using MtaServerless.Core.Mail;
 
 namespace MtaServerless.Core.Spool;
 
@@ -23,6 +24,7 @@ internal sealed class SpoolBlobWriter : Stream
     private byte[]? _buffer;
     private int _filled;
     private long _length;
+    private ReceivedHeaderCounter _receivedHeaders;
 
     public SpoolBlobWriter(BlockBlobClient blob, int blockSize)
     {
@@ -39,6 +41,9 @@ internal sealed class SpoolBlobWriter : Stream
 
     public override long Length => _length;
 
+    /// <summary>The <c>Received:</c> fields written so far, for the loop check downstream.</summary>
+    public int ReceivedHeaders => _receivedHeaders.Count;
+
     public override long Position
     {
         get => _length;
@@ -47,6 +52,7 @@ internal sealed class SpoolBlobWriter : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        _receivedHeaders.Inspect(buffer.Span);
         while (!buffer.IsEmpty)
         {
             var block = Buffer;

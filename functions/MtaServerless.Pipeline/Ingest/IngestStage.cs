@@ -32,7 +32,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
         var table = await routes.GetAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         // Ours is one more Received: header on top of those in the stored message.
-        var hops = await TraceHeaderCounter.CountReceivedAsync(storage.Spool.GetBlobClient(message.Blob), cancellationToken).ConfigureAwait(false) + 1;
+        var hops = message.ReceivedHeaders + 1;
         var looping = hops > MaxReceivedHeaders;
         if (looping)
         {

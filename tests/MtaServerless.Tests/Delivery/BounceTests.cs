@@ -210,7 +210,8 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
             id,
             blob,
             new Envelope(PipelineHarness.Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
-            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", Arrival, "edge.test"));
+            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", Arrival, "edge.test"),
+            ReceivedHeaders: receivedHeaders);
     }
 
     /// <summary>The per-message group, then one per recipient; MimeKit's parser adds an empty group for the closing blank line.</summary>

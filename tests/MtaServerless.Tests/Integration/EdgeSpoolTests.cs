@@ -6,7 +6,8 @@ namespace MtaServerless.Tests.Integration;
 /// <summary>Invariant 1: the edge says 250 only after the blob and the inbound message are written; any failure is 451 and leaves no inbound message.</summary>
 public sealed class EdgeSpoolTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
-    private const string Body = "From: alice@example.org\r\nTo: bob@example.com\r\nSubject: spool\r\n\r\nHello.\r\n..leading dot\r\n";
+    private const string Body = "Received: from a.test by b.test; Sat, 28 Nov 2026 14:00:00 +0000\r\nRECEIVED: from c.test\r\n by d.test; Sat, 28 Nov 2026 13:00:00 +0000\r\n"
+        + "From: alice@example.org\r\nTo: bob@example.com\r\nSubject: spool\r\n\r\nHello.\r\nReceived: in the body is text\r\n..leading dot\r\n";
 
     public async Task InitializeAsync()
     {
@@ -36,6 +37,7 @@ public sealed class EdgeSpoolTests(AzuriteFixture azurite) : IClassFixture<Azuri
         Assert.Equal("client.test", document.Session.Helo);
         Assert.Equal("127.0.0.1", document.Session.ClientAddress);
         Assert.Equal("edge.test", document.Session.EdgeHost);
+        Assert.Equal(2, document.ReceivedHeaders);
 
         var blob = await azurite.Storage.Spool.GetBlobClient(document.Blob).DownloadContentAsync();
         Assert.Equal(Body.Replace("\r\n..leading", "\r\n.leading", StringComparison.Ordinal), blob.Value.Content.ToString());

@@ -1,0 +1,51 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using MimeKit;
+using MtaServerless.Core.Mail;
+
+namespace MtaServerless.Tests.Core;
+
+/// <summary>The streaming count of <c>Received:</c> fields agrees with MimeKit's header parser however the bytes are split.</summary>
+public sealed class ReceivedHeaderCounterTests
+{
+    private static readonly string[] Fields =
+    [
+        "Received: from a.test by b.test; Sat, 28 Nov 2026 14:00:00 +0000",
+        "received: from c.test\r\n by d.test; Sat, 28 Nov 2026 13:00:00 +0000",
+        "RECEIVED:from e.test by f.test; Sat, 28 Nov 2026 12:00:00 +0000",
+        "Received-SPF: pass",
+        "X-Received: by 10.0.0.1",
+        "Subject: Received: not a trace field",
+        "From: alice@example.org",
+        "DKIM-Signature: v=1;\r\n\treceived: folded continuation, not a field",
+    ];
+
+    [Property(MaxTest = 300)]
+    public void Inspect_AnyHeaderSectionAnySplit_CountsAsMimeKitDoes(int[] picks, PositiveInt splitEvery)
+    {
+        var header = string.Concat(picks.Select(p => Fields[Math.Abs(p % Fields.Length)] + "\r\n"));
+        var bytes = Encoding.ASCII.GetBytes(header + "\r\nReceived: in the body\r\n");
+        var counter = new ReceivedHeaderCounter();
+
+        foreach (var chunk in bytes.Chunk(splitEvery.Get))
+        {
+            counter.Inspect(chunk);
+        }
+
+        using var stream = new MemoryStream(bytes);
+        Assert.Equal(HeaderList.Load(stream).Count(h => h.Id == HeaderId.Received), counter.Count);
+    }
+
+    [Fact]
+    public void Inspect_NoBlankLineYet_CountsEveryFieldSoFar()
+    {
+        var counter = new ReceivedHeaderCounter();
+
+        counter.Inspect("Received: one\r\nReceived: two\r\nRecei"u8);
+        counter.Inspect("ved: three\r\n"u8);
+
+        Assert.Equal(3, counter.Count);
+    }
+}
