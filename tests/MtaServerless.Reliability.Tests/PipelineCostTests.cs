@@ -1,0 +1,98 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Routing;
+using MtaServerless.Core.Spool;
+using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Ingest;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Reliability.Tests;
+
+/// <summary>
+/// Issue 7's cost target: a message relayed on the first attempt costs at most 8 storage transactions of
+/// ours, from the edge's spool write to the result record, whether it has one recipient or ten. The queue
+/// trigger's receive and delete calls are the Functions host's and are not counted here.
+/// </summary>
+public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private static readonly Dictionary<string, long> FirstAttemptRelay = new()
+    {
+        ["blob PUT object"] = 1,
+        ["queue POST messages"] = 2,
+        ["table POST batch"] = 3,
+        ["table GET entity"] = 1,
+        ["blob GET object"] = 1,
+    };
+
+    private readonly StorageTransactionCounter _counter = new();
+    private ScriptedSmtpServer _smarthost = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        _smarthost = ScriptedSmtpServer.Start("127.0.0.1", 0);
+        await azurite.Storage.Inbound.ClearMessagesAsync();
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+        await azurite.Storage.Routes.UpsertEntityAsync(
+            RouteEntity.FromRoute(new Route("*", RouteAction.Smarthost, "127.0.0.1", _smarthost.Endpoint.Port, TlsMode.None)), TableUpdateMode.Replace);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageNames.Connection] = azurite.ConnectionString,
+            ["Pipeline:HostName"] = "relay.test",
+        }).Build();
+        _services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(MtaStorageClients.FromConnectionString(azurite.ConnectionString, _counter))
+            .AddMtaPipeline(configuration)
+            .BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _smarthost.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    public async Task RelayedOnTheFirstAttempt_CostsEightTransactions(int recipients)
+    {
+        var to = Enumerable.Range(1, recipients).Select(i => $"rcpt{i}@example.com").ToList();
+        // The routes table is cached for its TTL; a busy app reads it once per TTL, not per message.
+        await _services.GetRequiredService<RouteCatalog>().GetAsync(CancellationToken.None);
+        _counter.Reset();
+
+        var inbound = await SpoolAsync(to);
+        await _services.GetRequiredService<IngestStage>().RunAsync(inbound, CancellationToken.None);
+        var task = await TakeDeliveryTaskAsync();
+        await _services.GetRequiredService<DeliverStage>().RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(FirstAttemptRelay, _counter.Snapshot());
+        Assert.Equal(to, Assert.Single(_smarthost.Accepted).To);
+    }
+
+    private async Task<InboundMessage> SpoolAsync(IReadOnlyList<string> recipients)
+    {
+        var spool = _services.GetRequiredService<IMessageSpool>();
+        await using var transaction = await spool.BeginAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        await transaction.Body.WriteAsync("From: alice@example.org\r\nSubject: cost\r\n\r\n"u8.ToArray().Concat(new byte[10 * 1024].Select(_ => (byte)'x')).ToArray());
+        return await transaction.CommitAsync(
+            new Envelope("alice@example.org", recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", DateTimeOffset.UtcNow, "edge.test"),
+            null,
+            CancellationToken.None);
+    }
+
+    /// <summary>What the queue trigger does, through a client that is not counted.</summary>
+    private async Task<DeliveryTask> TakeDeliveryTaskAsync()
+    {
+        var message = Assert.Single((await azurite.Storage.Delivery.ReceiveMessagesAsync(32)).Value);
+        await azurite.Storage.Delivery.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        return QueueDocuments.DeserializeDelivery(message.Body.ToString());
+    }
+}
