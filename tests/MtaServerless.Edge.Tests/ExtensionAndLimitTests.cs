@@ -170,7 +170,7 @@ public sealed class ExtensionAndLimitTests(EdgeStorageFixture storage) : IClassF
     public async Task SmtpUtf8_Undeclared_RefusesUtf8AddressesAndDeclared_AcceptsThem()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.Endpoint);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.Endpoint);
         await client.ExpectAsync("220 ");
         await client.CommandAsync("EHLO client.example", "250-");
 

@@ -4,6 +4,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
 using MtaServerless.Edge.Tls;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -17,14 +18,14 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     public async Task Ehlo_Plaintext_OffersStartTlsButNotAuth()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.Endpoint);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.Endpoint);
         await client.ExpectAsync("220 ");
 
         var ehlo = await client.CommandAsync("EHLO client.example", "250-");
 
         Assert.Contains("250-STARTTLS", ehlo, StringComparison.Ordinal);
         Assert.DoesNotContain("AUTH", ehlo, StringComparison.Ordinal);
-        await client.CommandAsync("AUTH PLAIN " + TlsWireClient.Plain(User, Password), "538 5.7.11");
+        await client.CommandAsync("AUTH PLAIN " + SmtpWireClient.Plain(User, Password), "538 5.7.11");
         await client.CommandAsync("NOOP", "250 2.0.0");
     }
 
@@ -32,7 +33,7 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     public async Task StartTls_CommandsPipelinedBehindIt_AreDiscardedAndANewEhloIsRequired()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.Endpoint);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.Endpoint);
         await client.ExpectAsync("220 ");
         await client.CommandAsync("EHLO client.example", "250-");
 
@@ -102,14 +103,14 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     public async Task Submission_MailWithoutAuth_Is530()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
         await client.ExpectAsync("220 ");
         await client.CommandAsync("EHLO client.example", "250-");
 
         await client.CommandAsync("MAIL FROM:<a@example.org>", "530 5.7.0");
         await client.CommandAsync("AUTH LOGIN", "334 VXNlcm5hbWU6");
-        await client.CommandAsync(TlsWireClient.Base64(User), "334 UGFzc3dvcmQ6");
-        await client.CommandAsync(TlsWireClient.Base64(Password), "235 2.7.0");
+        await client.CommandAsync(SmtpWireClient.Base64(User), "334 UGFzc3dvcmQ6");
+        await client.CommandAsync(SmtpWireClient.Base64(Password), "235 2.7.0");
         await client.CommandAsync("AUTH PLAIN", "503 5.5.1");
         await client.CommandAsync("MAIL FROM:<a@example.org>", "250 2.1.0");
     }
@@ -118,18 +119,18 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     public async Task Auth_BadCredentials_Get535AfterTheDelayAndRepeatedFailuresEndTheSession()
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
         await client.ExpectAsync("220 ");
         await client.CommandAsync("EHLO client.example", "250-");
 
         var watch = Stopwatch.StartNew();
-        await client.CommandAsync("AUTH PLAIN " + TlsWireClient.Plain(User, "wrong"), "535 5.7.8");
+        await client.CommandAsync("AUTH PLAIN " + SmtpWireClient.Plain(User, "wrong"), "535 5.7.8");
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(150), $"535 came after {watch.Elapsed}");
         await client.CommandAsync("AUTH PLAIN", "334");
-        await client.CommandAsync(TlsWireClient.Plain("nobody@example.org", Password), "535 5.7.8");
-        await client.SendAsync("AUTH LOGIN " + TlsWireClient.Base64(EdgeStorageFixture.DisabledUser) + "\r\n");
+        await client.CommandAsync(SmtpWireClient.Plain("nobody@example.org", Password), "535 5.7.8");
+        await client.SendAsync("AUTH LOGIN " + SmtpWireClient.Base64(EdgeStorageFixture.DisabledUser) + "\r\n");
         await client.ExpectAsync("334 UGFzc3dvcmQ6");
-        await client.SendAsync(TlsWireClient.Base64(Password) + "\r\n");
+        await client.SendAsync(SmtpWireClient.Base64(Password) + "\r\n");
         await client.ExpectAsync("535 5.7.8");
         await client.ExpectAsync("421 4.7.0");
         await client.ExpectClosedAsync();
@@ -142,7 +143,7 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     public async Task Auth_BadRequests_GetPreciseReplies(string command, string expected)
     {
         await using var edge = await EdgeServer.StartAsync(storage);
-        await using var client = await TlsWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
         await client.ExpectAsync("220 ");
         await client.CommandAsync("EHLO client.example", "250-");
 
@@ -207,7 +208,7 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
 
     private static async Task<string> ServerSubjectAsync(EdgeServer edge)
     {
-        await using var client = await TlsWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
+        await using var client = await SmtpWireClient.ConnectAsync(edge.SubmissionsEndpoint, implicitTls: true);
         await client.ExpectAsync("220 ");
         return client.Tls!.RemoteCertificate!.Subject;
     }

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Xunit;
 
@@ -7,30 +9,52 @@ namespace MtaServerless.Testing;
 
 /// <summary>
 /// A raw SMTP client for conversations that polite clients never have: it sends exactly the
-/// bytes it is given and reads replies (multi-line ones whole) as the server wrote them.
+/// bytes it is given and reads replies (multi-line ones whole) as the server wrote them. It can
+/// switch to TLS on the same socket (STARTTLS, or at once for implicit TLS), and then checks that
+/// the server sent nothing the handshake would hide.
 /// </summary>
 public sealed class SmtpWireClient : IAsyncDisposable
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(60);
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly StreamReader _reader;
+    private readonly byte[] _received = new byte[4096];
+    private Stream _stream;
+    private int _start;
+    private int _end;
 
     private SmtpWireClient(TcpClient tcp)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
-        _reader = new StreamReader(_stream, Encoding.Latin1, detectEncodingFromByteOrderMarks: false);
     }
 
-    public static async Task<SmtpWireClient> ConnectAsync(IPEndPoint endpoint)
+    /// <summary>The TLS session once <see cref="StartTlsAsync"/> has run.</summary>
+    public SslStream? Tls => _stream as SslStream;
+
+    public static async Task<SmtpWireClient> ConnectAsync(IPEndPoint endpoint, bool implicitTls = false)
     {
         var tcp = new TcpClient(endpoint.AddressFamily);
         await tcp.ConnectAsync(endpoint);
-        return new SmtpWireClient(tcp);
+        var client = new SmtpWireClient(tcp);
+        if (implicitTls)
+        {
+            await client.StartTlsAsync();
+        }
+
+        return client;
     }
 
-    public Task SendAsync(string text) => SendAsync(Encoding.Latin1.GetBytes(text));
+    /// <summary>The TLS handshake over the current stream; test certificates are self-signed, so any is accepted.</summary>
+    public async Task StartTlsAsync(SslProtocols protocols = SslProtocols.None)
+    {
+        Assert.True(_start == _end, $"The server sent {_end - _start} bytes in plaintext after its last reply: {Encoding.Latin1.GetString(_received, _start, _end - _start)}");
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", EnabledSslProtocols = protocols });
+        _stream = tls;
+    }
+
+    /// <summary>Sends the text as UTF-8 (what SMTPUTF8 sessions speak); other bytes go through <see cref="SendAsync(byte[])"/>.</summary>
+    public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
 
     public async Task SendAsync(byte[] bytes)
     {
@@ -41,7 +65,7 @@ public sealed class SmtpWireClient : IAsyncDisposable
     /// <summary>Sends one byte per write, so the server sees every possible buffer boundary.</summary>
     public async Task SendByteByByteAsync(string text)
     {
-        foreach (var b in Encoding.Latin1.GetBytes(text))
+        foreach (var b in Encoding.UTF8.GetBytes(text))
         {
             await SendAsync([b]);
         }
@@ -54,7 +78,7 @@ public sealed class SmtpWireClient : IAsyncDisposable
         var reply = new StringBuilder();
         while (true)
         {
-            var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new IOException($"The server closed the connection; read so far: {reply}");
+            var line = await ReadLineAsync(timeout.Token) ?? throw new IOException($"The server closed the connection; read so far: {reply}");
             reply.Append(line).Append('\n');
             if (line.Length < 4 || line[3] != '-')
             {
@@ -99,13 +123,48 @@ public sealed class SmtpWireClient : IAsyncDisposable
     public async Task ExpectClosedAsync()
     {
         using var timeout = new CancellationTokenSource(ReplyTimeout);
-        Assert.Null(await _reader.ReadLineAsync(timeout.Token));
+        try
+        {
+            Assert.Null(await ReadLineAsync(timeout.Token));
+        }
+        catch (IOException) when (Tls is not null)
+        {
+            // A TLS peer that closes without close_notify surfaces as an I/O error: closed all the same.
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
         await _stream.DisposeAsync();
         _tcp.Dispose();
+    }
+
+    /// <summary>AUTH PLAIN's initial response (RFC 4616): no authorization identity.</summary>
+    public static string Plain(string user, string password) => Base64($"\0{user}\0{password}");
+
+    public static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
+    /// <returns>The next line without its CRLF; what is left before the end of the stream; null at the end.</returns>
+    private async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        var line = new MemoryStream();
+        while (true)
+        {
+            var newline = Array.IndexOf(_received, (byte)'\n', _start, _end - _start);
+            if (newline >= 0)
+            {
+                line.Write(_received, _start, newline - _start);
+                _start = newline + 1;
+                return Encoding.Latin1.GetString(line.GetBuffer(), 0, (int)line.Length).TrimEnd('\r');
+            }
+
+            line.Write(_received, _start, _end - _start);
+            _start = _end = 0;
+            _end = await _stream.ReadAsync(_received, cancellationToken);
+            if (_end == 0)
+            {
+                return line.Length == 0 ? null : Encoding.Latin1.GetString(line.GetBuffer(), 0, (int)line.Length);
+            }
+        }
     }
 }
