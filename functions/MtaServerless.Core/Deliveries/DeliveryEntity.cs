@@ -45,6 +45,12 @@ public sealed class DeliveryEntity : ITableEntity
     /// <summary>The RCPT ORCPT parameter as received (<c>rfc822;addr</c>); it becomes Original-Recipient in a DSN.</summary>
     public string? Orcpt { get; set; }
 
+    /// <summary>
+    /// Set in the same write that records a bounce, cleared once the DSN is in the spool: a run that
+    /// crashed in between leaves it set, and the next run of the message or task sends the DSN.
+    /// </summary>
+    public bool DsnPending { get; set; }
+
     public bool IsFinal => DeliveryStatus.IsFinal(Status);
 
     public static DeliveryEntity Queued(string messageId, string recipient, string route, DateTimeOffset now) => new()

@@ -16,6 +16,9 @@ namespace MtaServerless.Core.Storage;
 /// </summary>
 public sealed class MtaStorageClients
 {
+    /// <summary>Azure Table Storage takes at most 100 operations in one entity group transaction.</summary>
+    public const int MaxTableBatch = 100;
+
     public MtaStorageClients(BlobServiceClient blobs, QueueServiceClient queues, TableServiceClient tables)
     {
         Blobs = blobs;

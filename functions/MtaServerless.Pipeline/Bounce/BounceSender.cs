@@ -1,3 +1,5 @@
+using Azure;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Deliveries;
@@ -16,6 +18,31 @@ namespace MtaServerless.Pipeline.Bounce;
 /// </summary>
 public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<BounceSender> logger)
 {
+    /// <summary>
+    /// Sends the failure DSN owed for bounced recipients, then records that it went out. A crash in
+    /// between sends it again on the next run: a DSN is owed at least once, and never lost.
+    /// </summary>
+    public async Task SettleAsync(BounceSource source, IReadOnlyList<DeliveryEntity> bounced, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bounced);
+        if (bounced.Count == 0)
+        {
+            return;
+        }
+
+        await SendAsync(DsnKind.Failed, source, bounced, retryUntil: null, cancellationToken).ConfigureAwait(false);
+        // Final rows are no longer written by anyone else, so the flag is cleared without an ETag condition.
+        foreach (var chunk in bounced.Chunk(MtaStorageClients.MaxTableBatch))
+        {
+            await storage.Deliveries.SubmitTransactionAsync(
+                chunk.Select(r => new TableTransactionAction(
+                    TableTransactionActionType.UpdateMerge,
+                    new TableEntity(r.PartitionKey, r.RowKey) { [nameof(DeliveryEntity.DsnPending)] = false },
+                    ETag.All)),
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <returns>The id of the injected DSN, or null when nothing was to be reported.</returns>
     public async Task<string?> SendAsync(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, DateTimeOffset? retryUntil, CancellationToken cancellationToken)
     {

@@ -45,6 +45,8 @@ public sealed partial class DeliverStage(
             await FollowUpAsync(task, leased, cancellationToken).ConfigureAwait(false);
         }
 
+        await bounces.SettleAsync(BounceSource.From(task), leased.DsnOwed, cancellationToken).ConfigureAwait(false);
+
         if (leased.Held.Count == 0)
         {
             LogNothingPending(logger, task.Id, task.Attempt);
@@ -146,7 +148,7 @@ public sealed partial class DeliverStage(
             await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Deferred).ToList(), expiresAt, cancellationToken).ConfigureAwait(false);
         }
 
-        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Bounced).ToList(), retryUntil: null, cancellationToken).ConfigureAwait(false);
+        await bounces.SettleAsync(BounceSource.From(task), written.Where(r => r.DsnPending).ToList(), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)

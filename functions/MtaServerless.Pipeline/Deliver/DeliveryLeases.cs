@@ -17,9 +17,6 @@ namespace MtaServerless.Pipeline.Deliver;
 /// </summary>
 public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<PipelineOptions> options, ILogger<DeliveryLeases> logger)
 {
-    /// <summary>Azure Table Storage takes at most 100 operations in one entity group transaction.</summary>
-    private const int MaxBatch = 100;
-
     /// <summary>A lost race means another run now holds the rows; one re-read shows that, a few cover rows that other runs finished meanwhile.</summary>
     private const int MaxRounds = 3;
 
@@ -33,11 +30,17 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
         var held = new List<Lease>();
         var busy = new List<string>();
         var busyUntil = now;
-        foreach (var chunk in task.Recipients.Distinct(StringComparer.Ordinal).Chunk(MaxBatch))
+        var owed = new List<DeliveryEntity>();
+        foreach (var chunk in task.Recipients.Distinct(StringComparer.Ordinal).Chunk(MtaStorageClients.MaxTableBatch))
         {
             for (var round = 1; ; round++)
             {
                 var records = await ReadAsync(task.Id, chunk, cancellationToken).ConfigureAwait(false);
+                if (round == 1)
+                {
+                    owed.AddRange(records.Where(r => r.IsFinal && r.DsnPending));
+                }
+
                 var takeable = new List<Lease>();
                 var heldByOthers = new List<string>();
                 foreach (var record in records.Where(r => !r.IsFinal))
@@ -70,7 +73,7 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
             }
         }
 
-        return new LeaseSet(held, busy, busyUntil);
+        return new LeaseSet(held, busy, busyUntil, owed);
     }
 
     /// <summary>Records the results of held recipients and ends their leases.</summary>
@@ -79,7 +82,7 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
     {
         ArgumentNullException.ThrowIfNull(results);
         var written = new List<DeliveryEntity>(results.Count);
-        foreach (var chunk in results.Chunk(MaxBatch))
+        foreach (var chunk in results.Chunk(MtaStorageClients.MaxTableBatch))
         {
             foreach (var result in chunk)
             {
@@ -110,7 +113,7 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
     public async Task ReleaseAsync(IReadOnlyList<Lease> leases, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leases);
-        foreach (var chunk in leases.Chunk(MaxBatch))
+        foreach (var chunk in leases.Chunk(MtaStorageClients.MaxTableBatch))
         {
             foreach (var lease in chunk)
             {
@@ -213,8 +216,10 @@ public sealed record LeaseResult(Lease Lease, string Status, string Reply, strin
         record.UpdatedAt = now;
         record.LeaseOwner = null;
         record.LeaseExpiresAt = null;
+        record.DsnPending = Status == DeliveryStatus.Bounced;
     }
 }
 
 /// <param name="Busy">Recipients another run holds; they get a follow-up task for when its lease ends.</param>
-public sealed record LeaseSet(IReadOnlyList<Lease> Held, IReadOnlyList<string> Busy, DateTimeOffset BusyUntil);
+/// <param name="DsnOwed">Bounced recipients whose DSN a crashed run did not send.</param>
+public sealed record LeaseSet(IReadOnlyList<Lease> Held, IReadOnlyList<string> Busy, DateTimeOffset BusyUntil, IReadOnlyList<DeliveryEntity> DsnOwed);

@@ -22,9 +22,6 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     /// <summary>RFC 5321 6.3: a message with more trace headers than this is looping.</summary>
     public const int MaxReceivedHeaders = 50;
 
-    /// <summary>Azure Table Storage takes at most 100 operations in one entity group transaction.</summary>
-    private const int MaxBatch = 100;
-
     public async Task RunAsync(InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -44,7 +41,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        var (records, added) = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
+        var records = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
         var pending = records.Where(r => !r.IsFinal).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
         var headers = ReceivedHeader.Build(message);
         foreach (var hop in planned.Where(p => p.Route is not null && pending.Contains(p.Recipient)).GroupBy(p => p.NextHopKey))
@@ -65,9 +62,9 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
             await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);
         }
 
-        // Only the failures this run wrote: a replay finds them stored and does not report them again.
-        var failedHere = added.Where(r => r.Status == DeliveryStatus.Bounced).ToList();
-        await bounces.SendAsync(DsnKind.Failed, BounceSource.From(message, headers), failedHere, retryUntil: null, cancellationToken).ConfigureAwait(false);
+        // The failures whose DSN is still owed: this run's, or those of an earlier run that crashed before sending it.
+        var failedHere = records.Where(r => r.DsnPending).ToList();
+        await bounces.SettleAsync(BounceSource.From(message, headers), failedHere, cancellationToken).ConfigureAwait(false);
         LogIngested(logger, message.Id, planned.Count, pending.Count);
     }
 
@@ -92,12 +89,11 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
         };
     }
 
-    /// <returns>The records as stored (the new ones, or those an earlier run of this message already wrote), and which of them this run added.</returns>
-    private async Task<(IReadOnlyList<DeliveryEntity> Stored, IReadOnlyList<DeliveryEntity> Added)> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
+    /// <returns>The records as stored: the new ones, or those an earlier run of this message already wrote.</returns>
+    private async Task<IReadOnlyList<DeliveryEntity>> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
     {
         var stored = new List<DeliveryEntity>(rows.Count);
-        var added = new List<DeliveryEntity>(rows.Count);
-        foreach (var chunk in rows.Chunk(MaxBatch))
+        foreach (var chunk in rows.Chunk(MtaStorageClients.MaxTableBatch))
         {
             try
             {
@@ -105,37 +101,31 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
                     chunk.Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)),
                     cancellationToken).ConfigureAwait(false);
                 stored.AddRange(chunk);
-                added.AddRange(chunk);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
                 LogReplay(logger, messageId);
                 foreach (var row in chunk)
                 {
-                    var (record, isNew) = await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false);
-                    stored.Add(record);
-                    if (isNew)
-                    {
-                        added.Add(record);
-                    }
+                    stored.Add(await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false));
                 }
             }
         }
 
-        return (stored, added);
+        return stored;
     }
 
-    private async Task<(DeliveryEntity Record, bool IsNew)> AddOrGetAsync(DeliveryEntity row, CancellationToken cancellationToken)
+    private async Task<DeliveryEntity> AddOrGetAsync(DeliveryEntity row, CancellationToken cancellationToken)
     {
         try
         {
             await storage.Deliveries.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            return (row, true);
+            return row;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             var existing = await storage.Deliveries.GetEntityAsync<DeliveryEntity>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return (existing.Value, false);
+            return existing.Value;
         }
     }
 
@@ -163,6 +153,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
             {
                 row.Status = DeliveryStatus.Bounced;
                 row.LastReply = Failure;
+                row.DsnPending = true;
             }
 
             return row;

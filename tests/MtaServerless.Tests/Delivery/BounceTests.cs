@@ -200,6 +200,41 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Empty(await _pipeline.DsnsAsync());
     }
 
+    [Fact]
+    public async Task Deliver_CrashBetweenTheBounceAndItsDsn_TheNextRunSendsTheDsnOnceWithoutResending()
+    {
+        var server = Server(new SmtpScript { Rcpt = (_, _) => "550 5.1.1 No such user" });
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["gone@example.com"], firstAttempt: Arrival);
+        await _pipeline.Storage.Inbound.DeleteAsync();
+
+        await Assert.ThrowsAnyAsync<IOException>(() => _pipeline.Deliver.RunAsync(task, CancellationToken.None));
+        var owed = await _pipeline.RecordAsync(task.Id, "gone@example.com");
+        await _pipeline.Storage.Inbound.CreateAsync();
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal((DeliveryStatus.Bounced, true), (owed.Status, owed.DsnPending));
+        Assert.Equal("5.1.1", Groups(Assert.Single(await _pipeline.DsnsAsync()).Message)[1]["Status"]);
+        Assert.False((await _pipeline.RecordAsync(task.Id, "gone@example.com")).DsnPending);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task Ingest_CrashBetweenTheRejectionAndItsDsn_TheReplaySendsTheDsnOnce()
+    {
+        await _pipeline.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route("blocked.example", RouteAction.Reject, RejectText: "Not here")), TableUpdateMode.Replace);
+        var message = await InboundAsync(receivedHeaders: 1, "a@blocked.example");
+        await _pipeline.Storage.Inbound.DeleteAsync();
+
+        await Assert.ThrowsAnyAsync<IOException>(() => _pipeline.Ingest.RunAsync(message, CancellationToken.None));
+        await _pipeline.Storage.Inbound.CreateAsync();
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+
+        Assert.Equal("5.7.1", Groups(Assert.Single(await _pipeline.DsnsAsync()).Message)[1]["Status"]);
+        Assert.False((await _pipeline.RecordAsync(message.Id, "a@blocked.example")).DsnPending);
+    }
+
     private async Task<InboundMessage> InboundAsync(int receivedHeaders, params string[] recipients)
     {
         var id = Guid.CreateVersion7().ToString("N");
