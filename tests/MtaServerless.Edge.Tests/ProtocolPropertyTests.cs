@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using MtaServerless.Edge.Protocol;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -14,7 +14,7 @@ namespace MtaServerless.Edge.Tests;
 /// </summary>
 public sealed class ProtocolPropertyTests
 {
-    [Property(MaxTest = 300, Arbitrary = [typeof(SmtpBytes)])]
+    [FuzzProperty(300, Arbitrary = [typeof(SmtpBytes)])]
     public void CommandParser_AnyLine_NeverThrowsAndAgreesAcrossSegments(byte[] line)
     {
         var whole = SmtpCommandParser.TryParse(new ReadOnlySequence<byte>(line), out var command, out var rejection);
@@ -33,7 +33,7 @@ public sealed class ProtocolPropertyTests
         }
     }
 
-    [Property(MaxTest = 150, Arbitrary = [typeof(SmtpBytes)])]
+    [FuzzProperty(150, Arbitrary = [typeof(SmtpBytes)])]
     public void LineReader_AnySplit_YieldsTheSameLinesAndHoldsBackLessThanOneLine(byte[] input)
     {
         var expected = ReadLines([input]);
@@ -43,7 +43,7 @@ public sealed class ProtocolPropertyTests
         }
     }
 
-    [Property(MaxTest = 150, Arbitrary = [typeof(SmtpBytes)])]
+    [FuzzProperty(150, Arbitrary = [typeof(SmtpBytes)])]
     public void DotUnstuffer_AnySplit_FindsTheSameEndAndOutput(byte[] input)
     {
         var expected = Unstuff([input]);
@@ -55,7 +55,7 @@ public sealed class ProtocolPropertyTests
         Assert.True(expected.Output.Length / 2 <= input.Length);
     }
 
-    [Property(MaxTest = 150, Arbitrary = [typeof(SmtpBytes)])]
+    [FuzzProperty(150, Arbitrary = [typeof(SmtpBytes)])]
     public void BodyInspector_AnySplit_FindsTheSameFault(byte[] input)
     {
         var expected = Inspect([input]);

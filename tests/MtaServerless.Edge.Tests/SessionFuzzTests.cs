@@ -1,4 +1,5 @@
 using System.Text;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
 
@@ -18,8 +19,8 @@ public sealed class SessionFuzzTests(EdgeStorageFixture storage) : IClassFixture
     public async Task Session_RandomInput_NeverHangsOrCrashesTheEdge()
     {
         await using var edge = await EdgeServer.StartAsync(storage, commandTimeout: TimeSpan.FromSeconds(2));
-        var random = new Random(20261128);
-        for (var round = 0; round < 40; round++)
+        var random = new Random(FuzzBudget.Seed);
+        for (var round = 0; round < 40 * FuzzBudget.Scale; round++)
         {
             var input = new List<byte>();
             for (var i = random.Next(1, 40); i > 0; i--)

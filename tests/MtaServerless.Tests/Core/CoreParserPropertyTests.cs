@@ -1,11 +1,11 @@
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Core;
 
@@ -17,7 +17,7 @@ public sealed class CoreParserPropertyTests
 {
     private static readonly RouteTable Routes = new([new Route("*", RouteAction.Mx), new Route("*.example.com", RouteAction.Smarthost, "relay.test")]);
 
-    [Property(MaxTest = 500, Arbitrary = [typeof(MailText)])]
+    [FuzzProperty(500, Arbitrary = [typeof(MailText)])]
     public void MailboxAddress_AnyText_ParsesToANormalizedDomainOrIsRefused(string text)
     {
         if (MailboxAddress.TryParse(text, out var mailbox))
@@ -27,7 +27,7 @@ public sealed class CoreParserPropertyTests
         }
     }
 
-    [Property(MaxTest = 500, Arbitrary = [typeof(MailText)])]
+    [FuzzProperty(500, Arbitrary = [typeof(MailText)])]
     public void RouteTable_AnyDomain_ResolvesOrRefusesWithAFormatException(string domain)
     {
         Route? route;
@@ -43,7 +43,7 @@ public sealed class CoreParserPropertyTests
         Assert.NotNull(route);
     }
 
-    [Property(MaxTest = 500)]
+    [FuzzProperty(500)]
     public void RecipientKey_AnyString_HasNoForbiddenCharacterAndDecodesBack(NonNull<string> recipient)
     {
         var key = RecipientKey.Encode(recipient.Get);
@@ -52,7 +52,7 @@ public sealed class CoreParserPropertyTests
         Assert.Equal(recipient.Get, RecipientKey.Decode(key));
     }
 
-    [Property(MaxTest = 300, Arbitrary = [typeof(MailText)])]
+    [FuzzProperty(300, Arbitrary = [typeof(MailText)])]
     public void QueueDocuments_AnyText_DeserializeOrRefuseWithAJsonException(string text)
     {
         try

@@ -1,9 +1,8 @@
 using System.Text;
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using MimeKit;
 using MtaServerless.Core.Mail;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Core;
 
@@ -22,7 +21,7 @@ public sealed class ReceivedHeaderCounterTests
         "DKIM-Signature: v=1;\r\n\treceived: folded continuation, not a field",
     ];
 
-    [Property(MaxTest = 300)]
+    [FuzzProperty(300)]
     public void Inspect_AnyHeaderSectionAnySplit_CountsAsMimeKitDoes(int[] picks, PositiveInt splitEvery)
     {
         var header = string.Concat(picks.Select(p => Fields[Math.Abs(p % Fields.Length)] + "\r\n"));
