@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Sessions.Commands;
+using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge.Sessions;
@@ -56,6 +57,7 @@ internal sealed class SmtpConnection
         using var stop = new CancellationTokenSource();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         using var registration = shutdown.Register(() => Drain(stop));
+        using var span = _session.Span = EdgeTelemetry.StartSession(_session);
         var secured = true;
         try
         {
@@ -113,6 +115,7 @@ internal sealed class SmtpConnection
         }
         finally
         {
+            EdgeTelemetry.EndSession(span, _session);
             if (_session.Message is { } message)
             {
                 // Never committed, so disposing removes what was spooled.
@@ -393,7 +396,7 @@ internal sealed class SmtpConnection
         (_reader, _writer) = CreatePipe(_tls);
         _lines = default;
         _session.TlsRequested = false;
-        _session.Secure(TlsDescription.Of(_tls));
+        _session.Secure(TlsDescription.Of(_tls), _tls.SslProtocol);
         EdgeLog.TlsEstablished(Server.Logger, _session.ConnectionId, _session.Tls!);
         return true;
     }
