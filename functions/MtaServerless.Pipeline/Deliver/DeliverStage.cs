@@ -9,6 +9,7 @@ using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Retry;
+using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline.Deliver;
 
@@ -26,6 +27,7 @@ public sealed partial class DeliverStage(
     MailboxDelivery mailboxes,
     BounceSender bounces,
     BackoffSchedule backoff,
+    DeliveryEvents events,
     IOptions<PipelineOptions> options,
     TimeProvider time,
     ILogger<DeliverStage> logger)
@@ -131,8 +133,13 @@ public sealed partial class DeliverStage(
 
                 var status = outcome.IsSuccess ? DeliveryStatus.Delivered : DeliveryStatus.Bounced;
                 var reply = outcome.IsTransient ? $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)" : outcome.Reply;
-                if (await leases.CompleteAsync(lease, status, reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false)
-                    && status == DeliveryStatus.Bounced)
+                var written = await leases.CompleteAsync(lease, status, reply, result.RemoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false);
+                if (written)
+                {
+                    events.Completed(task, outcome, result, now);
+                }
+
+                if (written && status == DeliveryStatus.Bounced)
                 {
                     bounced.Add(lease.Record);
                 }
@@ -167,6 +174,7 @@ public sealed partial class DeliverStage(
             if (await leases.CompleteAsync(lease, DeliveryStatus.Deferred, reply, remoteHost, task.Attempt, now, cancellationToken).ConfigureAwait(false))
             {
                 recorded.Add(lease.Record);
+                events.Deferred(task, lease.Recipient, reply, remoteHost, now + delay);
             }
         }
 
