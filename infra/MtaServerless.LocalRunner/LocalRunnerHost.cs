@@ -1,4 +1,5 @@
 using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Extensions.Timers;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,9 +48,11 @@ public static class LocalRunnerHost
                 collection.AddSingleton<QueueMetricsFunction>();
             })
             // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
-            .ConfigureWebJobs(webJobs => webJobs
-                .AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options))
-                .AddTimers());
+            .ConfigureWebJobs(webJobs =>
+            {
+                webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)).AddTimers();
+                webJobs.Services.AddSingleton<ScheduleMonitor, InMemoryScheduleMonitor>();
+            });
         return builder.Build();
     }
 }
