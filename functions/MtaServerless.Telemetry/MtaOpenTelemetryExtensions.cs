@@ -3,6 +3,7 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MtaServerless.Core.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -36,7 +37,9 @@ public static class MtaOpenTelemetryExtensions
             .ConfigureResource(resource => resource.AddService(configuration[ServiceNameSetting] is { Length: > 0 } name ? name : serviceName, autoGenerateServiceInstanceId: false))
             .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName))
             .WithMetrics(metrics => metrics.AddMeter(MtaTelemetry.EdgeMeterName, MtaTelemetry.PipelineMeterName))
-            .WithLogging(logging => logging.AddProcessor(new CustomEventProcessor()));
+            .WithLogging(logging => logging
+                .AddProcessor(sp => new AddressRedactionProcessor(sp.GetRequiredService<IOptions<TelemetryOptions>>(), sp.GetRequiredService<RecipientAddressProtector>()))
+                .AddProcessor(new CustomEventProcessor()));
         hostDefaults?.Invoke(builder);
 
         if (exporters.AzureMonitor is { } connectionString)

@@ -49,7 +49,7 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
     {
         var captured = new CapturedTelemetry();
         await using var sink = SmtpSink.Start();
-        await using var refusing = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Rcpt = (_, _) => "550 5.1.1 No such user" });
+        await using var refusing = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = _ => $"550 5.1.1 <{Refused}>: Recipient address rejected" });
         await SeedAsync(sink.Port, refusing.Endpoint.Port, ClosedPort());
         var started = DateTimeOffset.UtcNow;
         using var runner = await EndToEnd.LocalRunner.StartAsync(azurite.ConnectionString, Settings(), services: captured.AddTo);
