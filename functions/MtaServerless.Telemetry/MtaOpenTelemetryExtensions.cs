@@ -44,6 +44,7 @@ public static class MtaOpenTelemetryExtensions
 
         if (exporters.AzureMonitor is { } connectionString)
         {
+            builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()));
             builder.UseAzureMonitorExporter(options =>
             {
                 options.ConnectionString = connectionString;

@@ -61,7 +61,7 @@ internal sealed class EdgeTelemetry : IDisposable
     {
         var links = session.Span is { } span ? new[] { new ActivityLink(span.Context) } : null;
         Activity.Current = null;
-        return MtaTelemetry.Edge.StartActivity("smtp.accept", ActivityKind.Server, parentContext: default, links: links, startTime: startedAt)?
+        return MtaTelemetry.Edge.StartActivity(MtaTelemetry.AcceptSpan, ActivityKind.Server, parentContext: default, links: links, startTime: startedAt)?
             .SetTag(MtaTelemetry.MessageIdTag, messageId)
             .SetTag("client.address", session.ClientAddress.ToString())
             .SetTag("mta.listener", session.Listener.Name)

@@ -25,6 +25,12 @@ public static class MtaTelemetry
 
     public const string CustomEventNameAttribute = "microsoft.custom_event.name";
 
+    /// <summary>The edge's span of one transaction, from MAIL to the reply to end-of-data: the root of the message's trace.</summary>
+    public const string AcceptSpan = "smtp.accept";
+
+    /// <summary>The dependency span of one next hop tried.</summary>
+    public const string RelaySpan = "smtp.relay";
+
     /// <summary>Tag with the message id (the <c>queued as</c> id), on every span of a message.</summary>
     public const string MessageIdTag = "mta.message.id";
 

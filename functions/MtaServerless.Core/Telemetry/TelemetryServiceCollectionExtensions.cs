@@ -10,6 +10,12 @@ public static class TelemetryServiceCollectionExtensions
     public static IServiceCollection AddMtaTelemetryOptions(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(d => d.ServiceType == typeof(RecipientAddressProtector)))
+        {
+            // The edge, the pipeline and the exporters each ask for it; one binding is enough.
+            return services;
+        }
+
         services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
         services.TryAddSingleton<RecipientAddressProtector>();
         return services;

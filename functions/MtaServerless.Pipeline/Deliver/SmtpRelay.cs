@@ -39,7 +39,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         foreach (var hop in hops)
         {
             // One dependency span per host tried: Application Insights shows each attempt with its outcome.
-            using var attempt = MtaTelemetry.Pipeline.StartActivity("smtp.relay", ActivityKind.Client)?
+            using var attempt = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
                 .SetTag("server.address", hop.Name)
                 .SetTag("server.port", hop.Port);
             using var client = NewClient(route, envelope.Dsn);
