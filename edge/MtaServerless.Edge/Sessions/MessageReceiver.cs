@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Spool;
-using MtaServerless.Core.Telemetry;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Telemetry;
 
