@@ -42,7 +42,7 @@ public sealed class EdgeTelemetryTests(EdgeStorageFixture storage) : IClassFixtu
         var accept = Assert.Single(_spans, s => s.OperationName == "smtp.accept");
         Assert.Equal((default, ActivityStatusCode.Error, 550), (accept.ParentSpanId, accept.Status, accept.GetTagItem("smtp.reply_code")));
         Assert.Equal(session.Context, Assert.Single(accept.Links).Context);
-        Assert.Equal(("127.0.0.1", EdgeServer.ListenerName, "none", false), (session.GetTagItem("client.address"), session.GetTagItem("mta.listener"), session.GetTagItem("smtp.tls"), session.GetTagItem("smtp.authenticated")));
+        Assert.Equal(("127.0.0.1", EdgeServer.ListenerName, "none", false, 221), (session.GetTagItem("client.address"), session.GetTagItem("mta.listener"), session.GetTagItem("smtp.tls"), session.GetTagItem("smtp.authenticated"), session.GetTagItem("smtp.reply_code")));
         var rejected = Assert.Single(_measurements, m => m.Instrument == EdgeMetricNames.MessagesRejected);
         Assert.Equal((1L, EdgeServer.ListenerName, 550), (rejected.Value, rejected.Tags[TelemetryNames.ListenerDimension], rejected.Tags[EdgeMetricNames.ReplyCodeDimension]));
         Assert.DoesNotContain(_measurements, m => m.Instrument == EdgeMetricNames.MessagesAccepted);

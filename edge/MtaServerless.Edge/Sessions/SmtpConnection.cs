@@ -70,7 +70,9 @@ internal sealed class SmtpConnection
                 }
             }
 
-            SmtpReplies.Greeting(Server.Options.HostName).WriteTo(_writer);
+            var greeting = SmtpReplies.Greeting(Server.Options.HostName);
+            greeting.WriteTo(_writer);
+            _session.LastReplyCode = greeting.Code;
             var outcome = Outcome.Continue;
             while (true)
             {
@@ -349,6 +351,7 @@ internal sealed class SmtpConnection
     private bool Answer(SmtpReply reply)
     {
         reply.WriteTo(_writer);
+        _session.LastReplyCode = reply.Code;
         if (reply.Code >= 500)
         {
             _session.Errors++;
@@ -361,7 +364,9 @@ internal sealed class SmtpConnection
         }
 
         EdgeLog.TooManyErrors(Server.Logger, _session.ConnectionId, _session.Errors, _session.AuthFailures);
-        SmtpRejections.Reply(SmtpRejection.TooManyErrors).WriteTo(_writer);
+        var closing = SmtpRejections.Reply(SmtpRejection.TooManyErrors);
+        closing.WriteTo(_writer);
+        _session.LastReplyCode = closing.Code;
         _session.State = SmtpState.Closed;
         return false;
     }
@@ -413,7 +418,9 @@ internal sealed class SmtpConnection
         using var timeout = new CancellationTokenSource(FinalReplyTimeout);
         try
         {
-            SmtpRejections.Reply(rejection).WriteTo(_writer);
+            var reply = SmtpRejections.Reply(rejection);
+            reply.WriteTo(_writer);
+            _session.LastReplyCode = reply.Code;
             await _writer.FlushAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)

@@ -56,6 +56,9 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
 
     public int RecipientCount => _recipients.Count;
 
+    /// <summary>The code of the last reply sent (221 after QUIT, 421 when the edge closed the session); 0 when none was.</summary>
+    public int LastReplyCode { get; set; }
+
     /// <summary>Refused commands so far; too many close the session.</summary>
     public int Errors { get; set; }
 

@@ -54,7 +54,8 @@ internal sealed class EdgeTelemetry : IDisposable
     public static void EndSession(Activity? span, SmtpSession session) =>
         span?.SetTag("smtp.tls", session.TlsProtocol)
             .SetTag("smtp.authenticated", session.AuthUser is not null)
-            .SetTag("smtp.errors", session.Errors);
+            .SetTag("smtp.errors", session.Errors)
+            .SetTag("smtp.reply_code", session.LastReplyCode);
 
     /// <summary>Starts the transaction's span at its MAIL command, as the root of the message's trace.</summary>
     public static Activity? StartTransaction(SmtpSession session, string messageId, DateTimeOffset startedAt)

@@ -61,6 +61,17 @@ public sealed class TelemetryRegistrationTests
     }
 
     [Fact]
+    public void ConsoleSetting_SelectsTheConsoleOnly()
+    {
+        var (services, provider) = Register(new() { ["Telemetry:Console"] = "true" });
+        using (provider)
+        {
+            Assert.Equal(new TelemetryExporters(null, null, true, null), provider.GetRequiredService<TelemetryExporters>());
+            Assert.False(RegisteredFrom(services, typeof(AzureMonitorExporterOptions)));
+        }
+    }
+
+    [Fact]
     public void NoSettings_ExportNowhere()
     {
         var (services, provider) = Register([]);
