@@ -8,6 +8,9 @@ namespace MtaServerless.Edge;
 
 public static class EdgeServiceCollectionExtensions
 {
+    /// <summary>The edge's cloud role name when <c>OTEL_SERVICE_NAME</c> does not give one (Bicep sets it to the same, from telemetry.json).</summary>
+    public const string TelemetryRoleName = "mta-edge";
+
     /// <summary>
     /// Registers the SMTP edge from the <c>Edge</c> section and the storage it spools to. The edge service
     /// is also registered as itself, so a host can read <see cref="SmtpEdgeService.BoundEndpoints"/>.

@@ -11,6 +11,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Core.Users;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Sessions;
+using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge;
@@ -28,6 +29,7 @@ public sealed class SmtpEdgeService : BackgroundService
     private readonly EdgeOptions _options;
     private readonly SmtpServerContext _server;
     private readonly ConnectionLimiter _limiter;
+    private readonly EdgeTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly List<(EdgeListenerOptions Options, Socket Socket)> _listeners = [];
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
@@ -46,7 +48,8 @@ public sealed class SmtpEdgeService : BackgroundService
         var routes = new RouteCatalog(storage.Routes, time, loggers.CreateLogger<RouteCatalog>(), _options.DirectoryCacheTtl);
         var users = new UserDirectory(storage.Tables.GetTableClient(StorageNames.UsersTable), time, loggers.CreateLogger<UserDirectory>(), _options.DirectoryCacheTtl);
         var tls = new TlsCertificateProvider(_options.Tls, _logger);
-        _server = new SmtpServerContext(_options, spool, routes, users, tls, time, _logger);
+        _telemetry = new EdgeTelemetry(_options.Listeners.Select(l => l.Name), loggers);
+        _server = new SmtpServerContext(_options, spool, routes, users, tls, time, _telemetry, _logger);
     }
 
     /// <summary>The endpoints actually bound (a configured port 0 shows its ephemeral port), in listener order; filled once <see cref="StartAsync"/> has returned.</summary>
@@ -98,6 +101,7 @@ public sealed class SmtpEdgeService : BackgroundService
             socket.Dispose();
         }
 
+        _telemetry.Dispose();
         base.Dispose();
     }
 
@@ -196,6 +200,7 @@ public sealed class SmtpEdgeService : BackgroundService
             }
 
             EdgeLog.SessionStarted(_logger, connectionId, remote, listener.Name);
+            _telemetry.ConnectionOpened(listener.Name);
             client.NoDelay = true;
             await using var stream = new NetworkStream(client, ownsSocket: true);
             await new SmtpConnection(_server, stream, connectionId, listener, remote).RunAsync(stoppingToken).ConfigureAwait(false);
@@ -215,6 +220,7 @@ public sealed class SmtpEdgeService : BackgroundService
             if (acquired)
             {
                 _limiter.Release(remote.Address);
+                _telemetry.ConnectionClosed(listener.Name);
             }
 
             client.Dispose();

@@ -4,11 +4,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Retry;
+using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline;
 
@@ -39,6 +41,9 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<BounceSender>();
         services.AddSingleton<IngestStage>();
         services.AddSingleton<DeliverStage>();
+        services.AddMtaTelemetryOptions(configuration);
+        services.AddSingleton<DeliveryEvents>();
+        services.AddSingleton<QueueMetrics>();
         return services;
     }
 }

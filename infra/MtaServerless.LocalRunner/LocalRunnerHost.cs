@@ -1,4 +1,5 @@
 using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Extensions.Timers;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using MtaServerless.Edge;
 using MtaServerless.Functions;
 using MtaServerless.Pipeline;
+using MtaServerless.Telemetry;
 
 namespace MtaServerless.LocalRunner;
 
@@ -16,6 +18,9 @@ namespace MtaServerless.LocalRunner;
 /// </summary>
 public static class LocalRunnerHost
 {
+    /// <summary>The runner's cloud role name unless <c>OTEL_SERVICE_NAME</c> gives one: edge and functions in one process.</summary>
+    public const string TelemetryRoleName = "mta-local";
+
     /// <param name="configuration">Needs <c>MtaStorage</c>, the <c>Edge</c> and <c>Pipeline</c> sections.</param>
     /// <param name="hostJsonPath">The Functions app's host.json, whose queue settings the engine takes.</param>
     /// <param name="services">Registrations that take precedence over the defaults (e.g. storage clients that count transactions).</param>
@@ -31,6 +36,8 @@ public static class LocalRunnerHost
             })
             .ConfigureServices(collection =>
             {
+                // First, so that exporters a caller adds run after the registration's own processors.
+                collection.AddMtaOpenTelemetry(configuration, TelemetryRoleName);
                 services?.Invoke(collection);
                 collection.AddSingleton<ITypeLocator, LocalTriggersTypeLocator>();
                 collection.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
@@ -38,9 +45,14 @@ public static class LocalRunnerHost
                 collection.AddMtaPipeline(configuration);
                 collection.AddSingleton<IngestFunction>();
                 collection.AddSingleton<DeliverFunction>();
+                collection.AddSingleton<QueueMetricsFunction>();
             })
             // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
-            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)));
+            .ConfigureWebJobs(webJobs =>
+            {
+                webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)).AddTimers();
+                webJobs.Services.AddSingleton<ScheduleMonitor, InMemoryScheduleMonitor>();
+            });
         return builder.Build();
     }
 }

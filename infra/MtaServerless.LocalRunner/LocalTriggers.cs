@@ -8,7 +8,7 @@ namespace MtaServerless.LocalRunner;
 /// The WebJobs SDK's view of the Functions app: the same names, queues and connection, each
 /// handing the payload to the isolated worker's function class. No mail logic lives here.
 /// </summary>
-public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver)
+public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver, QueueMetricsFunction queueMetrics)
 {
     [FunctionName(FunctionNames.Ingest)]
     public Task IngestAsync(
@@ -21,4 +21,10 @@ public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver
         [QueueTrigger(StorageNames.DeliveryQueue, Connection = StorageNames.Connection)] string message,
         CancellationToken cancellationToken) =>
         deliver.RunAsync(message, cancellationToken);
+
+    [FunctionName(FunctionNames.QueueMetrics)]
+    public Task QueueMetricsAsync(
+        [TimerTrigger(FunctionNames.QueueMetricsSchedule)] TimerInfo timer,
+        CancellationToken cancellationToken) =>
+        queueMetrics.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo { IsPastDue = timer.IsPastDue }, cancellationToken);
 }

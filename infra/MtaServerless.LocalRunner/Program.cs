@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Storage;
 using MtaServerless.Edge;
 using MtaServerless.LocalRunner;
+using MtaServerless.Telemetry;
 
 var configuration = new ConfigurationBuilder()
     .SetBasePath(AppContext.BaseDirectory)
@@ -67,7 +68,9 @@ if (tls.Count > 0)
     Console.WriteLine($"TLS:      self-signed development certificate {tls["Edge:Tls:CertificatePath"]}");
 }
 
-Console.WriteLine("Functions: Ingest (queue inbound), Deliver (queue delivery) on the WebJobs SDK. Ctrl+C stops everything.");
+Console.WriteLine("Functions: Ingest (queue inbound), Deliver (queue delivery), QueueMetrics (timer) on the WebJobs SDK. Ctrl+C stops everything.");
+var exporters = host.Services.GetRequiredService<TelemetryExporters>();
+Console.WriteLine($"Telemetry: {(exporters.AzureMonitor is not null ? "Azure Monitor " : string.Empty)}{(exporters.Otlp is not null ? "OTLP " : string.Empty)}{(exporters.Console ? "console" : string.Empty)}".TrimEnd() + (exporters is { AzureMonitor: null, Otlp: null, Console: false } ? " not exported (set OTEL_EXPORTER_OTLP_ENDPOINT, APPLICATIONINSIGHTS_CONNECTION_STRING or Telemetry:Console=true)" : string.Empty));
 
 // The host's console lifetime ends it on Ctrl+C and SIGTERM alike; Azurite is stopped when this scope ends.
 await host.WaitForShutdownAsync(stopping.Token);

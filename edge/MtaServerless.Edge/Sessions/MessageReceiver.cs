@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Spool;
-using MtaServerless.Core.Telemetry;
 using MtaServerless.Edge.Protocol;
+using MtaServerless.Edge.Telemetry;
 
 namespace MtaServerless.Edge.Sessions;
 
@@ -17,6 +17,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
     private const int ChunkSize = 16 * 1024;
 
     private readonly byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+    private readonly DateTimeOffset _startedAt = session.TransactionStartedAt;
     private BodyInspector _inspector = new(session.Server.Options.Limits.MaxMessageSize);
     private DotUnstuffer _unstuffer;
     private bool _dotFraming;
@@ -96,8 +97,8 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
     }
 
     /// <summary>
-    /// Called when the current DATA or chunk has ended. A refused body ends the transaction; a good
-    /// intermediate chunk is acknowledged; the final one is committed, and 250 comes only after the commit.
+    /// Called when the current DATA or chunk has ended. A good intermediate chunk is acknowledged; a
+    /// refused body or the final one ends the transaction.
     /// </summary>
     /// <returns>The reply, and whether the transaction is over (committed or refused).</returns>
     public async ValueTask<(SmtpReply Reply, bool Ended)> CompleteAsync(CancellationToken cancellationToken)
@@ -112,25 +113,38 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
             _inspector.FlagBareLineBreak();
         }
 
-        var logger = session.Server.Logger;
-        if (_inspector.Fault != BodyFault.None)
-        {
-            EdgeLog.MessageRefused(logger, session.ConnectionId, transaction.Id, _inspector.Fault.ToString());
-            return (SmtpRejections.Reply(Rejection(_inspector.Fault)), true);
-        }
-
-        if (_writeFailed)
-        {
-            return (SmtpRejections.Reply(SmtpRejection.StorageFailure), true);
-        }
-
-        if (!IsFinal)
+        if (!IsFinal && _inspector.Fault == BodyFault.None && !_writeFailed)
         {
             return (SmtpReplies.ChunkReceived(_chunkSize), false);
         }
 
         // The message's trace starts here; its id travels in the inbound document to the functions.
-        using var activity = MtaTelemetry.Edge.StartActivity("smtp.accept", ActivityKind.Server)?.SetTag(MtaTelemetry.MessageIdTag, transaction.Id);
+        using var activity = EdgeTelemetry.StartTransaction(session, transaction.Id, _startedAt);
+        var reply = await EndAsync(activity, cancellationToken).ConfigureAwait(false);
+        if (!reply.IsPositive)
+        {
+            session.Server.Telemetry.Rejected(activity, session, reply);
+        }
+
+        return (reply, true);
+    }
+
+    /// <summary>A refused body ends the transaction; a good one is committed, and 250 comes only after the commit.</summary>
+    private async ValueTask<SmtpReply> EndAsync(Activity? activity, CancellationToken cancellationToken)
+    {
+        var server = session.Server;
+        if (_inspector.Fault != BodyFault.None)
+        {
+            EdgeLog.MessageRefused(server.Logger, session.ConnectionId, transaction.Id, _inspector.Fault.ToString());
+            return SmtpRejections.Reply(Rejection(_inspector.Fault));
+        }
+
+        if (_writeFailed)
+        {
+            return SmtpRejections.Reply(SmtpRejection.StorageFailure);
+        }
+
+        var committing = server.Time.GetTimestamp();
         try
         {
             await transaction.CommitAsync(envelope, sessionInfo, activity?.Id, cancellationToken).ConfigureAwait(false);
@@ -138,13 +152,13 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Whatever the storage failure, the client keeps responsibility for the message: a 4xx makes it retry.
-            EdgeLog.SpoolCommitFailed(logger, session.ConnectionId, transaction.Id, ex);
-            activity?.SetStatus(ActivityStatusCode.Error, "spool");
-            return (SmtpRejections.Reply(SmtpRejection.StorageFailure), true);
+            EdgeLog.SpoolCommitFailed(server.Logger, session.ConnectionId, transaction.Id, ex);
+            return SmtpRejections.Reply(SmtpRejection.StorageFailure);
         }
 
-        EdgeLog.MessageQueued(logger, session.ConnectionId, transaction.Id, envelope.Recipients.Count);
-        return (SmtpReplies.Queued(transaction.Id), true);
+        EdgeLog.MessageQueued(server.Logger, session.ConnectionId, transaction.Id, envelope.Recipients.Count);
+        server.Telemetry.Accepted(activity, session, transaction.Id, envelope.Recipients.Count, _inspector.Size, server.Time.GetElapsedTime(committing));
+        return SmtpReplies.Queued(transaction.Id);
     }
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Sessions.Commands;
+using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge.Sessions;
@@ -56,6 +57,7 @@ internal sealed class SmtpConnection
         using var stop = new CancellationTokenSource();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         using var registration = shutdown.Register(() => Drain(stop));
+        using var span = _session.Span = EdgeTelemetry.StartSession(_session);
         var secured = true;
         try
         {
@@ -68,7 +70,9 @@ internal sealed class SmtpConnection
                 }
             }
 
-            SmtpReplies.Greeting(Server.Options.HostName).WriteTo(_writer);
+            var greeting = SmtpReplies.Greeting(Server.Options.HostName);
+            greeting.WriteTo(_writer);
+            _session.LastReplyCode = greeting.Code;
             var outcome = Outcome.Continue;
             while (true)
             {
@@ -113,6 +117,7 @@ internal sealed class SmtpConnection
         }
         finally
         {
+            EdgeTelemetry.EndSession(span, _session);
             if (_session.Message is { } message)
             {
                 // Never committed, so disposing removes what was spooled.
@@ -346,6 +351,7 @@ internal sealed class SmtpConnection
     private bool Answer(SmtpReply reply)
     {
         reply.WriteTo(_writer);
+        _session.LastReplyCode = reply.Code;
         if (reply.Code >= 500)
         {
             _session.Errors++;
@@ -358,7 +364,9 @@ internal sealed class SmtpConnection
         }
 
         EdgeLog.TooManyErrors(Server.Logger, _session.ConnectionId, _session.Errors, _session.AuthFailures);
-        SmtpRejections.Reply(SmtpRejection.TooManyErrors).WriteTo(_writer);
+        var closing = SmtpRejections.Reply(SmtpRejection.TooManyErrors);
+        closing.WriteTo(_writer);
+        _session.LastReplyCode = closing.Code;
         _session.State = SmtpState.Closed;
         return false;
     }
@@ -393,7 +401,7 @@ internal sealed class SmtpConnection
         (_reader, _writer) = CreatePipe(_tls);
         _lines = default;
         _session.TlsRequested = false;
-        _session.Secure(TlsDescription.Of(_tls));
+        _session.Secure(TlsDescription.Of(_tls), _tls.SslProtocol);
         EdgeLog.TlsEstablished(Server.Logger, _session.ConnectionId, _session.Tls!);
         return true;
     }
@@ -410,7 +418,9 @@ internal sealed class SmtpConnection
         using var timeout = new CancellationTokenSource(FinalReplyTimeout);
         try
         {
-            SmtpRejections.Reply(rejection).WriteTo(_writer);
+            var reply = SmtpRejections.Reply(rejection);
+            reply.WriteTo(_writer);
+            _session.LastReplyCode = reply.Code;
             await _writer.FlushAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)

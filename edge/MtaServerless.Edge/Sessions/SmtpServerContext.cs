@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
 using MtaServerless.Core.Users;
+using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
 namespace MtaServerless.Edge.Sessions;
@@ -15,6 +16,7 @@ internal sealed class SmtpServerContext(
     UserDirectory users,
     TlsCertificateProvider tls,
     TimeProvider time,
+    EdgeTelemetry telemetry,
     ILogger logger)
 {
     private readonly IPNetwork[] _trusted = [.. options.TrustedNetworks.Select(n => IPNetwork.Parse(n))];
@@ -30,6 +32,8 @@ internal sealed class SmtpServerContext(
     public TlsCertificateProvider Tls { get; } = tls;
 
     public TimeProvider Time { get; } = time;
+
+    public EdgeTelemetry Telemetry { get; } = telemetry;
 
     public ILogger Logger { get; } = logger;
 

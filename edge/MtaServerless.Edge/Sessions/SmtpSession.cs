@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Security.Authentication;
 using MtaServerless.Core.Documents;
 
 namespace MtaServerless.Edge.Sessions;
@@ -28,7 +30,16 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
     /// <summary>The negotiated protocol and cipher once TLS is up.</summary>
     public string? Tls { get; private set; }
 
+    /// <summary>The negotiated TLS protocol (e.g. <c>Tls13</c>) as telemetry reports it, or <c>none</c>.</summary>
+    public string TlsProtocol { get; private set; } = "none";
+
     public string? AuthUser { get; private set; }
+
+    /// <summary>The session's span; each transaction's span links to it.</summary>
+    public Activity? Span { get; set; }
+
+    /// <summary>When the open transaction's MAIL command was accepted.</summary>
+    public DateTimeOffset TransactionStartedAt { get; private set; }
 
     public bool IsSecure => Tls is not null;
 
@@ -44,6 +55,9 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
     public bool SmtpUtf8 => _parameters.SmtpUtf8;
 
     public int RecipientCount => _recipients.Count;
+
+    /// <summary>The code of the last reply sent (221 after QUIT, 421 when the edge closed the session); 0 when none was.</summary>
+    public int LastReplyCode { get; set; }
 
     /// <summary>Refused commands so far; too many close the session.</summary>
     public int Errors { get; set; }
@@ -70,9 +84,10 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
     }
 
     /// <summary>After the TLS handshake: RFC 3207 4.2, everything learnt in plaintext is forgotten.</summary>
-    public void Secure(string tls)
+    public void Secure(string tls, SslProtocols protocol)
     {
         Tls = tls;
+        TlsProtocol = protocol.ToString();
         Helo = string.Empty;
         _extended = false;
         AuthUser = null;
@@ -84,20 +99,26 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
 
     public void StartTransaction(string mailFrom, MailParameters parameters)
     {
-        _mailFrom = mailFrom;
-        _parameters = parameters;
-        _recipients.Clear();
+        Clear(mailFrom, parameters);
+        TransactionStartedAt = Server.Time.GetUtcNow();
     }
 
     public void AddRecipient(EnvelopeRecipient recipient) => _recipients.Add(recipient);
 
-    public void ResetTransaction() => StartTransaction(string.Empty, MailParameters.None);
+    public void ResetTransaction() => Clear(string.Empty, MailParameters.None);
 
     public Envelope CreateEnvelope() =>
         new(_mailFrom, [.. _recipients], _parameters.Body, _parameters.SmtpUtf8, _parameters.Size, _parameters.Ret, _parameters.EnvId);
 
     public SessionInfo CreateSessionInfo(DateTimeOffset receivedAt) =>
         new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser);
+
+    private void Clear(string mailFrom, MailParameters parameters)
+    {
+        _mailFrom = mailFrom;
+        _parameters = parameters;
+        _recipients.Clear();
+    }
 }
 
 /// <summary>The MAIL FROM parameters the envelope keeps.</summary>

@@ -9,6 +9,7 @@ using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Retry;
+using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline.Deliver;
 
@@ -26,6 +27,7 @@ public sealed partial class DeliverStage(
     MailboxDelivery mailboxes,
     BounceSender bounces,
     BackoffSchedule backoff,
+    DeliveryEvents events,
     IOptions<PipelineOptions> options,
     TimeProvider time,
     ILogger<DeliverStage> logger)
@@ -118,7 +120,7 @@ public sealed partial class DeliverStage(
         var now = time.GetUtcNow();
         var expiresAt = task.FirstAttemptAt + _options.MaxLifetime;
         var expired = now >= expiresAt;
-        var decided = new List<LeaseResult>(held.Count);
+        var decided = new List<(LeaseResult Result, RecipientOutcome Outcome, RelayResult Relay)>(held.Count);
         foreach (var result in results)
         {
             foreach (var outcome in result.Outcomes)
@@ -130,19 +132,33 @@ public sealed partial class DeliverStage(
                     { IsTransient: true } => (DeliveryStatus.Bounced, $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)"),
                     _ => (DeliveryStatus.Bounced, outcome.Reply),
                 };
-                decided.Add(new LeaseResult(byRecipient[outcome.Recipient], status, reply, result.RemoteHost));
+                decided.Add((new LeaseResult(byRecipient[outcome.Recipient], status, reply, result.RemoteHost), outcome, result));
             }
         }
 
-        var deferred = decided.Where(d => d.Status == DeliveryStatus.Deferred).Select(d => d.Lease.Recipient).ToList();
+        var deferred = decided.Where(d => d.Result.Status == DeliveryStatus.Deferred).Select(d => d.Result.Lease.Recipient).ToList();
         var warn = deferred.Count > 0 && _options.DelayWarningAfter is { } warnAfter && !task.DelayWarned && now - task.FirstAttemptAt >= warnAfter;
+        var nextAttempt = now;
         if (deferred.Count > 0)
         {
             // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
-            await ScheduleRetryAsync(task with { Recipients = deferred, Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn }, now, expiresAt, cancellationToken).ConfigureAwait(false);
+            nextAttempt = await ScheduleRetryAsync(task with { Recipients = deferred, Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn }, now, expiresAt, cancellationToken).ConfigureAwait(false);
         }
 
-        var written = await leases.CompleteAsync(decided, task.Attempt, now, cancellationToken).ConfigureAwait(false);
+        var written = await leases.CompleteAsync(decided.Select(d => d.Result).ToList(), task.Attempt, now, cancellationToken).ConfigureAwait(false);
+        // Only results that were written are reported: a run that lost a lease leaves the telling to the run that holds it.
+        foreach (var (result, outcome, relay) in decided.Where(d => written.Contains(d.Result.Lease.Record)))
+        {
+            if (result.Status == DeliveryStatus.Deferred)
+            {
+                events.Deferred(task, result.Lease.Recipient, result.Reply, result.RemoteHost, nextAttempt);
+            }
+            else
+            {
+                events.Completed(task, outcome, relay, now);
+            }
+        }
+
         if (warn)
         {
             await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Deferred).ToList(), expiresAt, cancellationToken).ConfigureAwait(false);
@@ -151,7 +167,8 @@ public sealed partial class DeliverStage(
         await bounces.SettleAsync(BounceSource.From(task), written.Where(r => r.DsnPending).ToList(), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <returns>When the retry becomes visible.</returns>
+    private async Task<DateTimeOffset> ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         var remaining = expiresAt - now;
         var delay = backoff.DelayAfter(next.Attempt - 1, Random.Shared.NextDouble());
@@ -163,6 +180,7 @@ public sealed partial class DeliverStage(
 
         await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(next), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
         LogDeferred(logger, next.Id, next.Recipients.Count, next.Attempt - 1, delay);
+        return now + delay;
     }
 
     /// <summary>

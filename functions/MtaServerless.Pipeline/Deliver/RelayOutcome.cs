@@ -9,7 +9,8 @@ public sealed record RecipientOutcome(string Recipient, int Code, string Reply)
 }
 
 /// <param name="RemoteHost">The host that gave the replies, or the last one tried; empty when none was.</param>
-public sealed record RelayResult(string RemoteHost, IReadOnlyList<RecipientOutcome> Outcomes)
+/// <param name="Tls">The TLS protocol negotiated with that host (e.g. <c>Tls13</c>); null without TLS or without a connection.</param>
+public sealed record RelayResult(string RemoteHost, IReadOnlyList<RecipientOutcome> Outcomes, string? Tls = null)
 {
     public static RelayResult ForAll(string remoteHost, IEnumerable<string> recipients, int code, string reply) =>
         new(remoteHost, recipients.Select(r => new RecipientOutcome(r, code, reply)).ToList());

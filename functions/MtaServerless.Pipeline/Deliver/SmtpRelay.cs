@@ -19,6 +19,9 @@ namespace MtaServerless.Pipeline.Deliver;
 /// </summary>
 public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCredentials credentials, ILogger<SmtpRelay> logger)
 {
+    /// <summary>Our own reply when no next hop could be reached: no remote host said anything.</summary>
+    public const string UnreachableReply = "451 4.4.1 No next hop could be reached";
+
     private readonly PipelineOptions _options = options.Value;
 
     public async Task<RelayResult> RelayAsync(Route route, IReadOnlyList<NextHop> hops, RelayEnvelope envelope, MimeMessage message, CancellationToken cancellationToken)
@@ -36,7 +39,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         foreach (var hop in hops)
         {
             // One dependency span per host tried: Application Insights shows each attempt with its outcome.
-            using var attempt = MtaTelemetry.Pipeline.StartActivity("smtp.relay", ActivityKind.Client)?
+            using var attempt = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
                 .SetTag("server.address", hop.Name)
                 .SetTag("server.port", hop.Port);
             using var client = NewClient(route, envelope.Dsn);
@@ -47,11 +50,11 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             }
 
             var result = await TransactAsync(client, hop, credential, envelope, message, cancellationToken).ConfigureAwait(false);
-            attempt?.SetTag("smtp.tls", client.IsSecure).SetTag("smtp.reply_codes", string.Join(',', result.Outcomes.Select(o => o.Code).Distinct()));
+            attempt?.SetTag("smtp.tls", result.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', result.Outcomes.Select(o => o.Code).Distinct()));
             return result;
         }
 
-        return RelayResult.ForAll(hops.Count > 0 ? hops[^1].Name : string.Empty, envelope.Recipients, 451, "451 4.4.1 No next hop could be reached");
+        return RelayResult.ForAll(hops.Count > 0 ? hops[^1].Name : string.Empty, envelope.Recipients, 451, UnreachableReply);
     }
 
     private RecordingSmtpClient NewClient(Route route, DsnRequest? dsn)
@@ -126,7 +129,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             format.International = envelope.SmtpUtf8;
             var reply = await client.SendAsync(format, message, Mailbox(envelope.MailFrom), recipients.Select(Mailbox), transaction.Token).ConfigureAwait(false);
             await QuitAsync(client, cancellationToken).ConfigureAwait(false);
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 250, $"250 {reply}")).ToList());
+            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 250, $"250 {reply}")).ToList(), TlsOf(client));
         }
         catch (SmtpCommandException ex)
         {
@@ -134,7 +137,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             LogCommandRejected(logger, hop.ToString(), (int)ex.StatusCode, ex.ErrorCode, ex.Message);
             await QuitAsync(client, cancellationToken).ConfigureAwait(false);
             var code = (int)ex.StatusCode;
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, code, $"{code} {ex.Message}")).ToList());
+            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, code, $"{code} {ex.Message}")).ToList(), TlsOf(client));
         }
         catch (MailKit.Security.AuthenticationException ex)
         {
@@ -145,7 +148,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         {
             // An I/O or protocol failure mid-transaction drops the connection; the outcome is unknown, so it is retried later.
             LogTransactionFailed(logger, hop.ToString(), ex);
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 451, "451 4.4.2 Connection to the next hop was lost")).ToList());
+            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 451, "451 4.4.2 Connection to the next hop was lost")).ToList(), TlsOf(client));
         }
     }
 
@@ -162,6 +165,8 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
     }
 
     private static MailboxAddress Mailbox(string address) => new(string.Empty, address);
+
+    private static string? TlsOf(SmtpClient client) => client.IsSecure ? client.SslProtocol.ToString() : null;
 
     private static SecureSocketOptions SocketOptions(TlsMode tls) => tls switch
     {

@@ -12,22 +12,13 @@ internal static class QueuesCommand
         queues.SetAction(async (result, cancellationToken) =>
         {
             var storage = CliOptions.Storage(result);
-            var now = DateTimeOffset.UtcNow;
-            var rows = new List<(string Name, int Count, TimeSpan? OldestAge)>();
-            foreach (var name in StorageNames.Queues)
-            {
-                var queue = storage.Queues.GetQueueClient(name);
-                var properties = await queue.GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
-                var oldest = (await queue.PeekMessageAsync(cancellationToken).ConfigureAwait(false)).Value;
-                rows.Add((name, properties.Value.ApproximateMessagesCount, oldest?.InsertedOn is { } inserted ? now - inserted : null));
-            }
-
+            var rows = await QueueStatistics.MeasureAsync(storage, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
             await Output.WriteAsync(
                 output,
                 result.GetValue(CliOptions.Json),
                 rows,
-                ("Queue", r => r.Name),
-                ("Messages", r => r.Count),
+                ("Queue", r => r.Queue),
+                ("Messages", r => r.Depth),
                 ("Oldest age", r => r.OldestAge)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -15,7 +15,8 @@ internal static class LocalRunner
 {
     /// <param name="settings">Added to (or replacing) the defaults: edge on an ephemeral port, fast retries, no route cache.</param>
     /// <param name="hostJsonPath">The queue engine's host.json; the Functions app's own by default.</param>
-    public static async Task<IHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string? hostJsonPath = null)
+    /// <param name="services">Registrations added to the runner's (e.g. in-memory telemetry exporters).</param>
+    public static async Task<IHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string? hostJsonPath = null, Action<IServiceCollection>? services = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -37,7 +38,8 @@ internal static class LocalRunner
 
         var host = LocalRunnerHost.Build(
             new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
-            hostJsonPath ?? Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName));
+            hostJsonPath ?? Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName),
+            services);
         await host.StartAsync();
         return host;
     }

@@ -36,7 +36,28 @@ public sealed class FunctionsMetadataTests
     {
         var names = Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
 
-        Assert.Equal([FunctionNames.Deliver, FunctionNames.Ingest], names);
+        Assert.Equal([FunctionNames.Deliver, FunctionNames.Ingest, FunctionNames.QueueMetrics], names);
+    }
+
+    [Fact]
+    public void QueueMetrics_IsATimerOnTheSharedSchedule_AtLeastEveryFiveMinutes()
+    {
+        var function = Assert.Single(Metadata.Value, f => f!["name"]!.GetValue<string>() == FunctionNames.QueueMetrics)!;
+
+        Assert.Equal("MtaServerless.Functions.QueueMetricsFunction.RunAsync", function["entryPoint"]!.GetValue<string>());
+        var binding = Assert.Single(function["bindings"]!.AsArray())!;
+        Assert.Equal(("timerTrigger", "In"), (binding["type"]!.GetValue<string>(), binding["direction"]!.GetValue<string>()));
+        Assert.Equal(FunctionNames.QueueMetricsSchedule, binding["schedule"]!.GetValue<string>());
+        var minutes = FunctionNames.QueueMetricsSchedule.Split(' ')[1];
+        Assert.Matches(@"^\*/[1-5]$", minutes);
+    }
+
+    [Fact]
+    public void HostJson_SendsTheHostsTelemetryThroughOpenTelemetry()
+    {
+        var hostJson = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsOutput(), HostJsonQueueOptions.FileName)))!;
+
+        Assert.Equal("OpenTelemetry", hostJson["telemetryMode"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,0 +1,75 @@
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MtaServerless.Core.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace MtaServerless.Telemetry;
+
+public static class MtaOpenTelemetryExtensions
+{
+    public const string ServiceNameSetting = "OTEL_SERVICE_NAME";
+
+    /// <summary>
+    /// The one OpenTelemetry registration of the edge, the Functions worker and the local runner: the
+    /// MTA's sources, meters and events, exported by <see cref="TelemetryExporters"/>.
+    /// </summary>
+    /// <param name="serviceName">The cloud role name unless <c>OTEL_SERVICE_NAME</c> gives one.</param>
+    /// <param name="hostDefaults">A host's own integration, applied before the exporters (the Functions worker's).</param>
+    public static IOpenTelemetryBuilder AddMtaOpenTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName, Action<IOpenTelemetryBuilder>? hostDefaults = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddMtaTelemetryOptions(configuration);
+        var exporters = TelemetryExporters.From(configuration);
+        services.AddSingleton(exporters);
+
+        // Events are the workbook's data, not diagnostics: the Logging level of the host must not drop them.
+        services.AddLogging(logging => logging.AddFilter<OpenTelemetryLoggerProvider>(MtaTelemetry.EventCategory, LogLevel.Information));
+        var builder = services.AddOpenTelemetry()
+            // No generated instance id: OTEL_RESOURCE_ATTRIBUTES' service.instance.id (the container group) is the role instance.
+            .ConfigureResource(resource => resource.AddService(configuration[ServiceNameSetting] is { Length: > 0 } name ? name : serviceName, autoGenerateServiceInstanceId: false))
+            .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName))
+            .WithMetrics(metrics => metrics.AddMeter(MtaTelemetry.EdgeMeterName, MtaTelemetry.PipelineMeterName))
+            .WithLogging(logging => logging
+                .AddProcessor(sp => new AddressRedactionProcessor(sp.GetRequiredService<IOptions<TelemetryOptions>>(), sp.GetRequiredService<RecipientAddressProtector>()))
+                .AddProcessor(new CustomEventProcessor()));
+        hostDefaults?.Invoke(builder);
+
+        if (exporters.AzureMonitor is { } connectionString)
+        {
+            builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()));
+            builder.UseAzureMonitorExporter(options =>
+            {
+                options.ConnectionString = connectionString;
+                if (exporters.ManagedIdentityClientId is { } clientId)
+                {
+                    options.Credential = new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+                }
+
+                // Events must reach customEvents whatever the trace sampler decided.
+                options.EnableTraceBasedLogsSampler = false;
+            });
+        }
+
+        if (exporters.Otlp is not null)
+        {
+            builder.UseOtlpExporter();
+        }
+
+        if (exporters.Console)
+        {
+            builder.WithTracing(tracing => tracing.AddConsoleExporter())
+                .WithMetrics(metrics => metrics.AddConsoleExporter())
+                .WithLogging(logging => logging.AddConsoleExporter());
+        }
+
+        return builder;
+    }
+}
