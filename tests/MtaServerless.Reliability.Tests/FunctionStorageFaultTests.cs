@@ -11,7 +11,10 @@ namespace MtaServerless.Reliability.Tests;
 /// <summary>
 /// Ingest and Deliver on the local runner's queue engine, with every storage service behind a fault
 /// proxy: a fault the storage client's retry absorbs, or one that fails the whole run so that the
-/// queue redelivers the message, still ends in one copy at the next hop and nothing left behind.
+/// queue redelivers the message, still ends in one copy at the next hop and nothing left behind. A
+/// lost response (the write was done, the client retries it) meets the idempotent paths: the replayed
+/// batch finds its rows, the repeated lease or result write finds a changed ETag, the repeated
+/// delivery task finds its recipient leased or final.
 /// </summary>
 public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -30,6 +33,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     public enum Request
     {
         SpoolRead,
+        RecordsBatch,
         LeaseWrite,
         DeliveryEnqueue,
         ResultWrite,
@@ -67,6 +71,10 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     [InlineData(Request.DeliveryEnqueue, StorageFault.Drop, 1)]
     [InlineData(Request.DeliveryEnqueue, StorageFault.ServerBusy, FailsARun)]
     [InlineData(Request.ResultWrite, StorageFault.Reset, 1)]
+    [InlineData(Request.RecordsBatch, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.LeaseWrite, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.ResultWrite, StorageFault.LoseResponse, 1)]
     public async Task Functions_StorageFaults_MessageDeliveredOnceAndNothingLeft(Request request, StorageFault fault, int times)
     {
         Fail(request, fault, times);
@@ -108,6 +116,9 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         {
             case Request.SpoolRead:
                 _blob.FailNext(line => line.StartsWith($"GET {Account}{StorageNames.SpoolContainer}/", StringComparison.Ordinal), fault, times);
+                break;
+            case Request.RecordsBatch:
+                _table.FailNext(line => line.StartsWith($"POST {Account}$batch", StringComparison.Ordinal), fault, times);
                 break;
             case Request.DeliveryEnqueue:
                 _queue.FailNext(line => line.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);

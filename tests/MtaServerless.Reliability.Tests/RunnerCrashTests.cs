@@ -130,7 +130,11 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
 
         await _host.KillAsync();
 
-        await Assert.ThrowsAnyAsync<IOException>(() => client.SendAsync(".\r\n").ContinueWith(_ => client.ReadReplyAsync()).Unwrap());
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            await client.SendAsync(".\r\n");
+            await client.ReadReplyAsync();
+        });
         Assert.Equal(0, (await azurite.Storage.Inbound.GetPropertiesAsync()).Value.ApproximateMessagesCount);
         Assert.Equal(spooledBefore, await CountAsync(azurite.Storage.Spool.GetBlobsAsync()));
         // Restarted, the runner finds nothing to deliver: the half message never became a delivery.

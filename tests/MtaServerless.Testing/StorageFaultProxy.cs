@@ -19,6 +19,9 @@ public enum StorageFault
 
     /// <summary>Reset the connection (TCP RST).</summary>
     Reset,
+
+    /// <summary>Pass the request on and close the connection before its answer: the service did it, the client cannot know.</summary>
+    LoseResponse,
 }
 
 /// <summary>
@@ -112,6 +115,11 @@ public sealed class StorageFaultProxy : IAsyncDisposable
                 if (TakeFault(request.Line) is { } fault)
                 {
                     Interlocked.Increment(ref _faulted);
+                    if (fault == StorageFault.LoseResponse)
+                    {
+                        await ApplyUnseenAsync(request.Bytes);
+                    }
+
                     await InjectAsync(client, clientStream, fault);
                     return;
                 }
@@ -144,6 +152,16 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             _rules[index] = rule with { Remaining = rule.Remaining - 1 };
             return rule.Fault;
         }
+    }
+
+    /// <summary>Sends the request on a connection of its own and waits for the first byte of the answer, which the client never gets.</summary>
+    private async Task ApplyUnseenAsync(byte[] request)
+    {
+        using var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+        await using var stream = new NetworkStream(upstream, ownsSocket: false);
+        await stream.WriteAsync(request, _stop.Token);
+        await stream.ReadExactlyAsync(new byte[1], _stop.Token);
     }
 
     private static async Task InjectAsync(Socket client, NetworkStream stream, StorageFault fault)
