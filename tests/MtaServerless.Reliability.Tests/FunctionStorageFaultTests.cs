@@ -111,28 +111,28 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     private void Fail(Request request, StorageFault fault, int times)
     {
         const string Account = "/devstoreaccount1/";
-        var deliveriesWrites = 0;
         switch (request)
         {
             case Request.SpoolRead:
-                _blob.FailNext(line => line.StartsWith($"GET {Account}{StorageNames.SpoolContainer}/", StringComparison.Ordinal), fault, times);
-                break;
-            case Request.RecordsBatch:
-                _table.FailNext(line => line.StartsWith($"POST {Account}$batch", StringComparison.Ordinal), fault, times);
+                _blob.FailNext(text => text.StartsWith($"GET {Account}{StorageNames.SpoolContainer}/", StringComparison.Ordinal), fault, times);
                 break;
             case Request.DeliveryEnqueue:
-                _queue.FailNext(line => line.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);
+                _queue.FailNext(text => text.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);
+                break;
+            case Request.RecordsBatch:
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Queued), fault, times);
                 break;
             case Request.LeaseWrite:
-                _table.FailNext(IsDeliveriesWrite, fault, times);
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Leased), fault, times);
                 break;
             case Request.ResultWrite:
-                // The first write of a recipient's record is the lease; every one after it is the result.
-                _table.FailNext(line => IsDeliveriesWrite(line) && ++deliveriesWrites > 1, fault, times);
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Delivered), fault, times);
                 break;
         }
 
-        static bool IsDeliveriesWrite(string line) => line.StartsWith($"PUT {Account}{StorageNames.DeliveriesTable}(", StringComparison.Ordinal);
+        // Ingest's records, Deliver's lease and its result are each one entity group transaction; the rows they write tell them apart.
+        static bool IsDeliveriesBatch(string text, string status) =>
+            text.StartsWith($"POST {Account}$batch", StringComparison.Ordinal) && text.Contains($"\"Status\":\"{status}\"", StringComparison.Ordinal);
     }
 
     private async Task<Microsoft.Extensions.Hosting.IHost> StartRunnerAsync()

@@ -54,12 +54,16 @@ public sealed class StorageFaultProxy : IAsyncDisposable
     /// <summary>How many requests the proxy failed so far.</summary>
     public int Faulted => Volatile.Read(ref _faulted);
 
-    /// <summary>Fails the next <paramref name="times"/> requests whose request line (e.g. <c>PUT /devstoreaccount1/spool/x?comp=blocklist HTTP/1.1</c>) matches.</summary>
-    public void FailNext(Func<string, bool> requestLine, StorageFault fault, int times = 1)
+    /// <summary>
+    /// Fails the next <paramref name="times"/> requests that match. The predicate sees the whole request
+    /// as text: the request line first (e.g. <c>PUT /devstoreaccount1/spool/x?comp=blocklist HTTP/1.1</c>),
+    /// then headers and body, so that it can tell apart the entity group transactions of one table.
+    /// </summary>
+    public void FailNext(Func<string, bool> request, StorageFault fault, int times = 1)
     {
         lock (_gate)
         {
-            _rules.Add((requestLine, fault, times));
+            _rules.Add((request, fault, times));
         }
     }
 
@@ -112,7 +116,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             while (await ReadRequestAsync(clientStream) is { } request)
             {
                 Requests.Enqueue(request.Line);
-                if (TakeFault(request.Line) is { } fault)
+                if (TakeFault(Encoding.Latin1.GetString(request.Bytes)) is { } fault)
                 {
                     Interlocked.Increment(ref _faulted);
                     if (fault == StorageFault.LoseResponse)
@@ -138,11 +142,11 @@ public sealed class StorageFaultProxy : IAsyncDisposable
         }
     }
 
-    private StorageFault? TakeFault(string requestLine)
+    private StorageFault? TakeFault(string request)
     {
         lock (_gate)
         {
-            var index = _rules.FindIndex(r => r.Remaining > 0 && r.Matches(requestLine));
+            var index = _rules.FindIndex(r => r.Remaining > 0 && r.Matches(request));
             if (index < 0)
             {
                 return null;
