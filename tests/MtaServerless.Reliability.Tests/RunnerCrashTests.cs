@@ -19,10 +19,10 @@ namespace MtaServerless.Reliability.Tests;
 
 /// <summary>
 /// The runner as a real process, killed with SIGKILL at random points while it accepts and delivers,
-/// and started again; Azurite and the sink outlive it. Every accepted message reaches the sink once
-/// per recipient. The one exception is SMTP's own at-least-once window (RFC 5321 6.1): killed after
-/// the next hop's 250 and before the result is written, the recipient is sent again once its lease
-/// ends; each such duplicate must follow a kill. The soak script runs it bigger through
+/// and started again; Azurite and the sink outlive it. Every accepted recipient reaches the sink once,
+/// or, when its next hop refuses it, is bounced and named in a DSN that reaches the sender's mailbox. The one exception is SMTP's own at-least-once window
+/// (RFC 5321 6.1): killed after the next hop's 250 (or after a DSN was spooled) and before the result
+/// is written, the work is done again once the lease ends; each such duplicate must follow a kill. The soak script runs it bigger through
 /// <c>MTA_CRASH_MESSAGES</c>, <c>MTA_CRASH_KILLS</c> and <c>MTA_CRASH_SEED</c>.
 /// </summary>
 public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>, IAsyncLifetime
@@ -34,15 +34,28 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(10);
 
     private readonly SmtpSink _sink = SmtpSink.Start();
+    private readonly SmtpSink _rejectingSink = SmtpSink.Start(_ => SmtpSink.Reply(550, "5.1.1 No such user here"));
+    /// <summary>A DSN's time is when it was spooled, from its mailbox blob's name, to the second.</summary>
+    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(1);
+
+    private const string BouncedInDeliver = "bounce.example";
+
     private readonly int _edgePort = AzuriteProcess.FreePorts().Blob;
     private QueueHostJson _hostJson = null!;
     private CrashHostProcess _host = null!;
 
     public async Task InitializeAsync()
     {
-        await azurite.Storage.Routes.UpsertEntityAsync(
-            RouteEntity.FromRoute(new Route("example.com", RouteAction.Smarthost, "127.0.0.1", _sink.Port, TlsMode.None, AcceptsInbound: true)),
-            TableUpdateMode.Replace);
+        foreach (var route in new[]
+        {
+            new Route("example.com", RouteAction.Smarthost, "127.0.0.1", _sink.Port, TlsMode.None, AcceptsInbound: true),
+            new Route(BouncedInDeliver, RouteAction.Smarthost, "127.0.0.1", _rejectingSink.Port, TlsMode.None, AcceptsInbound: true),
+            new Route("example.org", RouteAction.Mailbox, AcceptsInbound: true),
+        })
+        {
+            await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        }
+
         _hostJson = await QueueHostJson.WriteAsync(new Dictionary<string, JsonNode?> { ["visibilityTimeout"] = "00:00:01", ["maxPollingInterval"] = "00:00:00.500" });
         _host = new CrashHostProcess(new Dictionary<string, string>
         {
@@ -67,6 +80,7 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
         await _host.DisposeAsync();
         _hostJson.Dispose();
         await _sink.DisposeAsync();
+        await _rejectingSink.DisposeAsync();
     }
 
     [Fact]
@@ -100,19 +114,21 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
             .SelectMany(mail => mail.To.Select(to => (Key: (Id: MessageIdOf(mail), Recipient: to), mail.ArrivedAt)))
             .GroupBy(c => c.Key)
             .ToDictionary(g => g.Key, g => g.Select(c => c.ArrivedAt).Order().ToList());
+        var dsns = await DsnsAsync(accepted, done.Token);
         var expected = accepted.SelectMany(a => a.Value.Select(r => (Id: a.Key, Recipient: r))).ToList();
-        var lost = expected.Where(k => records[k].Status != DeliveryStatus.Bounced && !copies.ContainsKey(k)).ToList();
-        var duplicates = expected.Where(copies.ContainsKey).SelectMany(k => copies[k].Skip(1).Select((arrived, i) => (Key: k, First: copies[k][i], Again: arrived))).ToList();
-        // The run that sent the first copy must have died before it recorded the result: a kill between the two copies.
-        var unexplained = duplicates.Where(d => !_host.Kills.Any(kill => kill >= d.First && kill <= d.Again)).ToList();
+        var lost = expected.Where(k => records[k].Status == DeliveryStatus.Bounced ? !dsns.ContainsKey(k) : !copies.ContainsKey(k)).ToList();
+        var duplicates = Again(copies).Concat(Again(dsns)).ToList();
+        // The run that did it first must have died before it recorded that: a kill between the two.
+        var unexplained = duplicates.Where(d => !_host.Kills.Any(kill => kill >= d.First && kill <= d.Again + TimestampSlack)).ToList();
         // A 250 the client never read (the edge died before it was sent): the client sent the message again, as SMTP wants.
         var unacknowledged = copies.Keys.Select(k => k.Id).Distinct().Count(id => !accepted.ContainsKey(id));
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"seed {seed}: {accepted.Count} messages accepted ({expected.Count} recipients), {_host.Kills.Count} kills, {duplicates.Count} duplicates (window), {unacknowledged} messages delivered whose 250 the client never read (it sent them again), bounced {records.Values.Count(r => r.Status == DeliveryStatus.Bounced)}"));
+            $"seed {seed}: {accepted.Count} messages accepted ({expected.Count} recipients, {expected.Count(k => records[k].Status == DeliveryStatus.Bounced)} bounced), {_host.Kills.Count} kills, duplicates in a kill's window: {Again(copies).Count()} deliveries, {Again(dsns).Count()} DSNs; {unacknowledged} messages delivered whose 250 the client never read (it sent them again)"));
 
         Assert.True(lost.Count == 0, $"Lost (seed {seed}): {string.Join(", ", lost)}{Environment.NewLine}{_host.RecentOutput}");
         Assert.True(unexplained.Count == 0, $"Duplicates no kill explains (seed {seed}): {string.Join(", ", unexplained)}; kills at {string.Join(", ", _host.Kills.Select(k => k.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)))}");
+        Assert.All(expected, k => Assert.Equal(k.Recipient.EndsWith(BouncedInDeliver, StringComparison.Ordinal) ? DeliveryStatus.Bounced : DeliveryStatus.Delivered, records[k].Status));
         Assert.All(records.Values, r => Assert.True(r.IsFinal, $"{r.PartitionKey} {r.Recipient}: {r.Status}"));
         Assert.Equal(0, await PoisonedAsync(done.Token));
     }
@@ -150,8 +166,14 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
         const int Senders = 4;
         await Parallel.ForEachAsync(Enumerable.Range(0, messages), new ParallelOptions { MaxDegreeOfParallelism = Senders, CancellationToken = cancellationToken }, async (n, token) =>
         {
-            // Every fourth message has two recipients: they share one delivery task and one SMTP transaction.
-            IReadOnlyList<string> recipients = n % 4 == 0 ? [$"crash{n}a@example.com", $"crash{n}b@example.com"] : [$"crash{n}@example.com"];
+            IReadOnlyList<string> recipients = (n % 4) switch
+            {
+                // Two recipients that share one delivery task and one SMTP transaction.
+                0 => [$"crash{n}a@example.com", $"crash{n}b@example.com"],
+                // The second one's next hop refuses it after the final dot: a bounce and a DSN to the sender.
+                1 => [$"crash{n}@example.com", $"crash{n}@{BouncedInDeliver}"],
+                _ => [$"crash{n}@example.com"],
+            };
             while (true)
             {
                 try
@@ -159,7 +181,7 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
                     accepted[await SubmitAsync(n, recipients, token)] = recipients;
                     return;
                 }
-                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or SmtpCommandException or SmtpProtocolException)
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or SmtpProtocolException or SmtpCommandException { StatusCode: < (SmtpStatusCode)500 })
                 {
                     // The edge is down or died mid-session: no 250 was read, so the message is ours to send again.
                     await Task.Delay(200, token);
@@ -215,6 +237,29 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
         }
     }
 
+    /// <summary>For each accepted recipient named in a DSN in the sender's mailbox, when each such DSN was spooled.</summary>
+    private async Task<Dictionary<(string Id, string Recipient), List<DateTimeOffset>>> DsnsAsync(ConcurrentDictionary<string, IReadOnlyList<string>> accepted, CancellationToken cancellationToken)
+    {
+        var found = new List<((string Id, string Recipient) Key, DateTimeOffset Written)>();
+        var mailboxes = azurite.Storage.Blobs.GetBlobContainerClient(StorageNames.MailboxesContainer);
+        await foreach (var blob in mailboxes.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "example.org/alice/", cancellationToken))
+        {
+            var content = (await mailboxes.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken)).Value.Content.ToString();
+            // The DSN's own Received: names the DSN; the returned message's names the original.
+            var original = ReceivedId().Matches(content).Select(m => m.Groups[1].Value).FirstOrDefault(accepted.ContainsKey);
+            if (original is not null)
+            {
+                var spooled = DateTimeOffset.ParseExact(blob.Name[(blob.Name.LastIndexOf('/') + 1)..][..16], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+                found.AddRange(FinalRecipient().Matches(content).Select(m => ((original, m.Groups[1].Value), spooled)));
+            }
+        }
+
+        return found.GroupBy(f => f.Key).ToDictionary(g => g.Key, g => g.Select(f => f.Written).Order().ToList());
+    }
+
+    private static IEnumerable<(object Key, DateTimeOffset First, DateTimeOffset Again)> Again(Dictionary<(string Id, string Recipient), List<DateTimeOffset>> times) =>
+        times.SelectMany(t => t.Value.Skip(1).Select((again, i) => ((object)t.Key, t.Value[i], again)));
+
     private async Task<int> PoisonedAsync(CancellationToken cancellationToken)
     {
         var count = 0;
@@ -253,6 +298,9 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
 
         return rows;
     }
+
+    [GeneratedRegex(@"Final-Recipient: rfc822; ?(\S+)")]
+    private static partial Regex FinalRecipient();
 
     /// <summary>Our Received header names the message id the edge gave in its 250.</summary>
     [GeneratedRegex(@"\bid ([0-9a-f]{32})\b")]
