@@ -10,6 +10,7 @@ MESSAGES="${MESSAGES:-200}"
 CLIENTS="${CLIENTS:-10}"
 RECIPIENTS="${RECIPIENTS:-1 10}"
 OUT="${OUT:-$(mktemp -d -t mta-pipeline-bench-XXXXXX)}"
+mkdir -p "$OUT"
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   dotnet build tests/MtaServerless.Benchmarks -c Release -v quiet -nologo >/dev/null
