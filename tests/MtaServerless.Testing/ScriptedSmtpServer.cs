@@ -36,6 +36,12 @@ public sealed record SmtpScript
 
     /// <summary>The reply to end-of-data, given its 1-based number; null drops the connection instead of answering.</summary>
     public Func<int, string?> Data { get; init; } = _ => "250 2.0.0 Ok";
+
+    /// <summary>How long the server stalls before its reply to end-of-data, given the end-of-data's 1-based number.</summary>
+    public Func<int, TimeSpan> DataDelay { get; init; } = _ => TimeSpan.Zero;
+
+    /// <summary>The first this many STARTTLS upgrades break: "220 Ready", then plain text where the handshake belongs, and close.</summary>
+    public int FailedTlsHandshakes { get; init; }
 }
 
 /// <summary>One transaction the server accepted: MAIL FROM line parameters included, so tests see SMTPUTF8 and BODY.</summary>
@@ -58,6 +64,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private readonly Task _accepting;
     private int _dataCount;
     private int _connections;
+    private int _tlsUpgrades;
 
     private ScriptedSmtpServer(IPAddress address, int port, SmtpScript script)
     {
@@ -197,6 +204,12 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                         break;
                     case "STAR" when Script.StartTls && !_tls:
                         await ReplyAsync("220 2.0.0 Ready to start TLS", cancellationToken);
+                        if (Interlocked.Increment(ref server._tlsUpgrades) <= Script.FailedTlsHandshakes)
+                        {
+                            await ReplyAsync("this is no TLS server hello", cancellationToken);
+                            return;
+                        }
+
                         await UpgradeAsync(cancellationToken);
                         break;
                     case "AUTH" when Script.Auth is { } auth:
@@ -219,6 +232,11 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                         }
 
                         await ReplyAsync(reply, cancellationToken);
+                        if (ClosesSession(reply))
+                        {
+                            return;
+                        }
+
                         break;
                     case "DATA":
                         if (!await DataAsync(cancellationToken))
@@ -314,7 +332,9 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                 data.Append(line.StartsWith('.') ? line[1..] : line).Append("\r\n");
             }
 
-            var reply = Script.Data(Interlocked.Increment(ref server._dataCount));
+            var attempt = Interlocked.Increment(ref server._dataCount);
+            await Task.Delay(Script.DataDelay(attempt), cancellationToken);
+            var reply = Script.Data(attempt);
             if (reply is null)
             {
                 return false;
@@ -329,8 +349,11 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             _to.Clear();
             _rcptLines.Clear();
             await ReplyAsync(reply, cancellationToken);
-            return true;
+            return !ClosesSession(reply);
         }
+
+        /// <summary>RFC 5321 3.8: a server that answers 421 closes the connection after it.</summary>
+        private static bool ClosesSession(string reply) => reply.StartsWith("421", StringComparison.Ordinal);
 
         private async Task UpgradeAsync(CancellationToken cancellationToken)
         {

@@ -19,6 +19,9 @@ public enum StorageFault
 
     /// <summary>Reset the connection (TCP RST).</summary>
     Reset,
+
+    /// <summary>Pass the request on and close the connection before its answer: the service did it, the client cannot know.</summary>
+    LoseResponse,
 }
 
 /// <summary>
@@ -51,12 +54,16 @@ public sealed class StorageFaultProxy : IAsyncDisposable
     /// <summary>How many requests the proxy failed so far.</summary>
     public int Faulted => Volatile.Read(ref _faulted);
 
-    /// <summary>Fails the next <paramref name="times"/> requests whose request line (e.g. <c>PUT /devstoreaccount1/spool/x?comp=blocklist HTTP/1.1</c>) matches.</summary>
-    public void FailNext(Func<string, bool> requestLine, StorageFault fault, int times = 1)
+    /// <summary>
+    /// Fails the next <paramref name="times"/> requests that match. The predicate sees the whole request
+    /// as text: the request line first (e.g. <c>PUT /devstoreaccount1/spool/x?comp=blocklist HTTP/1.1</c>),
+    /// then headers and body, so that it can tell apart the entity group transactions of one table.
+    /// </summary>
+    public void FailNext(Func<string, bool> request, StorageFault fault, int times = 1)
     {
         lock (_gate)
         {
-            _rules.Add((requestLine, fault, times));
+            _rules.Add((request, fault, times));
         }
     }
 
@@ -109,9 +116,14 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             while (await ReadRequestAsync(clientStream) is { } request)
             {
                 Requests.Enqueue(request.Line);
-                if (TakeFault(request.Line) is { } fault)
+                if (TakeFault(Encoding.Latin1.GetString(request.Bytes)) is { } fault)
                 {
                     Interlocked.Increment(ref _faulted);
+                    if (fault == StorageFault.LoseResponse)
+                    {
+                        await ApplyUnseenAsync(request.Bytes);
+                    }
+
                     await InjectAsync(client, clientStream, fault);
                     return;
                 }
@@ -130,11 +142,11 @@ public sealed class StorageFaultProxy : IAsyncDisposable
         }
     }
 
-    private StorageFault? TakeFault(string requestLine)
+    private StorageFault? TakeFault(string request)
     {
         lock (_gate)
         {
-            var index = _rules.FindIndex(r => r.Remaining > 0 && r.Matches(requestLine));
+            var index = _rules.FindIndex(r => r.Remaining > 0 && r.Matches(request));
             if (index < 0)
             {
                 return null;
@@ -144,6 +156,16 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             _rules[index] = rule with { Remaining = rule.Remaining - 1 };
             return rule.Fault;
         }
+    }
+
+    /// <summary>Sends the request on a connection of its own and waits for the first byte of the answer, which the client never gets.</summary>
+    private async Task ApplyUnseenAsync(byte[] request)
+    {
+        using var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+        await using var stream = new NetworkStream(upstream, ownsSocket: false);
+        await stream.WriteAsync(request, _stop.Token);
+        await stream.ReadExactlyAsync(new byte[1], _stop.Token);
     }
 
     private static async Task InjectAsync(Socket client, NetworkStream stream, StorageFault fault)

@@ -23,7 +23,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await using var sink = SmtpSink.Start();
         using var runner = await StartRunnerAsync(sink.Port);
 
-        var id = await LocalRunner.SubmitAsync(runner, NewMessage("first"));
+        var id = await InProcessRunner.SubmitAsync(runner, NewMessage("first"));
         var arrived = await sink.WaitForAcceptedAsync(1, ArrivalTimeout);
 
         Assert.Equal("alice@example.org", arrived.From);
@@ -48,7 +48,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await using var sink = SmtpSink.Start(attempt => attempt == 1 ? SmtpSink.Reply(451, "4.3.0 Try again later") : SmtpSink.Reply(250, "2.0.0 Ok"));
         using var runner = await StartRunnerAsync(sink.Port);
 
-        var id = await LocalRunner.SubmitAsync(runner, NewMessage("retry"));
+        var id = await InProcessRunner.SubmitAsync(runner, NewMessage("retry"));
         var arrived = await sink.WaitForAcceptedAsync(1, ArrivalTimeout);
 
         Assert.Equal(2, sink.DataAttempts);
@@ -63,7 +63,7 @@ public sealed class LocalRunnerEndToEndTests(AzuriteFixture azurite) : IClassFix
         await azurite.Storage.Routes.UpsertEntityAsync(
             RouteEntity.FromRoute(new Route(RouteTable.DefaultPattern, RouteAction.Smarthost, "127.0.0.1", smarthostPort, TlsMode.None, AcceptsInbound: true)),
             TableUpdateMode.Replace);
-        return await LocalRunner.StartAsync(azurite.ConnectionString);
+        return await InProcessRunner.StartAsync(azurite.ConnectionString);
     }
 
     private async Task<byte[]> SpooledBytesAsync(string id)

@@ -4,7 +4,6 @@ using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
-using MtaServerless.LocalRunner;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -14,9 +13,9 @@ namespace MtaServerless.Tests.EndToEnd;
 /// inside the Functions host) to <c>delivery-poison</c>, whole, so that it can be replayed, and its
 /// recipients stay pending rather than leased.
 /// </summary>
-public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncDisposable
+public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IDisposable
 {
-    private readonly string _hostJson = Path.Combine(Path.GetTempPath(), $"mta-host-{Guid.NewGuid():N}.json");
+    private QueueHostJson? _hostJson;
 
     [Fact]
     public async Task DeliveryTask_ThatKeepsFailing_LandsInThePoisonQueueReadyToReplay()
@@ -39,20 +38,13 @@ public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<Azu
         await runner.StopAsync();
     }
 
-    public ValueTask DisposeAsync()
-    {
-        File.Delete(_hostJson);
-        return ValueTask.CompletedTask;
-    }
+    public void Dispose() => _hostJson?.Dispose();
 
     /// <summary>The Functions app's host.json with a lower dequeue count and no wait between attempts, so the test takes seconds.</summary>
     private async Task<IHost> StartRunnerAsync(int maxDequeueCount)
     {
-        var hostJson = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName)))!;
-        hostJson["extensions"]!["queues"]!["maxDequeueCount"] = maxDequeueCount;
-        hostJson["extensions"]!["queues"]!["visibilityTimeout"] = "00:00:00";
-        await File.WriteAllTextAsync(_hostJson, hostJson.ToJsonString());
-        return await LocalRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "None" }, _hostJson);
+        _hostJson = await QueueHostJson.WriteAsync(new Dictionary<string, JsonNode?> { ["maxDequeueCount"] = maxDequeueCount, ["visibilityTimeout"] = "00:00:00" });
+        return await InProcessRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "None" }, _hostJson.Path);
     }
 
     private async Task<DeliveryTask> WaitForPoisonAsync(TimeSpan timeout)

@@ -101,7 +101,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite) : IClassFixture
             await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
         }
 
-        _runner = await LocalRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Pipeline:NameServers"] = _dns.Endpoint.ToString() });
+        _runner = await InProcessRunner.StartAsync(azurite.ConnectionString, new Dictionary<string, string?> { ["Pipeline:NameServers"] = _dns.Endpoint.ToString() });
     }
 
     private async Task<string> SendAsync(string recipient)
@@ -111,7 +111,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite) : IClassFixture
         message.To.Add(new MailboxAddress(string.Empty, recipient));
         message.Subject = "bounce test";
         message.Body = new TextPart("plain") { Text = "Hello\r\n" };
-        return await LocalRunner.SubmitAsync(_runner!, message);
+        return await InProcessRunner.SubmitAsync(_runner!, message);
     }
 
     private async Task<DeliveryEntity> WaitForFinalAsync(string id, string recipient)

@@ -26,9 +26,9 @@ public sealed class TraceEndToEndTests(AzuriteFixture azurite) : IClassFixture<A
         await azurite.Storage.Routes.UpsertEntityAsync(
             RouteEntity.FromRoute(new Route("example.com", RouteAction.Smarthost, "127.0.0.1", sink.Port, TlsMode.None, AcceptsInbound: true)),
             TableUpdateMode.Replace);
-        using var runner = await LocalRunner.StartAsync(azurite.ConnectionString);
+        using var runner = await InProcessRunner.StartAsync(azurite.ConnectionString);
 
-        var id = await LocalRunner.SubmitAsync(runner, Message());
+        var id = await InProcessRunner.SubmitAsync(runner, Message());
         await sink.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(90));
         var deliver = await WaitForSpanAsync(stopped, a => a.OperationName == "mta.deliver" && Tagged(a, id));
 

@@ -20,7 +20,6 @@ using MtaServerless.Edge.Telemetry;
 using MtaServerless.LocalRunner;
 using MtaServerless.Pipeline.Telemetry;
 using MtaServerless.Testing;
-using MtaServerless.Tests.EndToEnd;
 using OpenTelemetry.Metrics;
 
 namespace MtaServerless.Tests.Telemetry;
@@ -52,7 +51,7 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
         await using var refusing = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = _ => $"550 5.1.1 <{Refused}>: Recipient address rejected" });
         await SeedAsync(sink.Port, refusing.Endpoint.Port, ClosedPort());
         var started = DateTimeOffset.UtcNow;
-        using var runner = await EndToEnd.LocalRunner.StartAsync(azurite.ConnectionString, Settings(), services: captured.AddTo);
+        using var runner = await InProcessRunner.StartAsync(azurite.ConnectionString, Settings(), services: captured.AddTo);
 
         var id = await SubmitAsync(runner);
         await sink.WaitForAcceptedAsync(3, Timeout); // bob's copy and the two DSNs to alice

@@ -7,11 +7,12 @@ using MimeKit;
 using MtaServerless.Core.Storage;
 using MtaServerless.Edge;
 using MtaServerless.LocalRunner;
+using Xunit;
 
-namespace MtaServerless.Tests.EndToEnd;
+namespace MtaServerless.Testing;
 
 /// <summary>The local runner (edge and function classes on the WebJobs engine) on a test's Azurite, and MailKit submitting to its edge.</summary>
-internal static class LocalRunner
+public static class InProcessRunner
 {
     /// <param name="settings">Added to (or replacing) the defaults: edge on an ephemeral port, fast retries, no route cache.</param>
     /// <param name="hostJsonPath">The queue engine's host.json; the Functions app's own by default.</param>

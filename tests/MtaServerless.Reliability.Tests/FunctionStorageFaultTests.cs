@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using MimeKit;
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Routing;
+using MtaServerless.Core.Storage;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Reliability.Tests;
+
+/// <summary>
+/// Ingest and Deliver on the local runner's queue engine, with every storage service behind a fault
+/// proxy: a fault the storage client's retry absorbs, or one that fails the whole run so that the
+/// queue redelivers the message, still ends in one copy at the next hop and nothing left behind. A
+/// lost response (the write was done, the client retries it) meets the idempotent paths: the replayed
+/// batch finds its rows, the repeated lease or result write finds a changed ETag, the repeated
+/// delivery task finds its recipient leased or final.
+/// </summary>
+public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    /// <summary>The pipeline's clients try twice (one retry), so two faults fail a run and leave the rest to the queue.</summary>
+    private const int FailsARun = 2;
+
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly StorageFaultProxy _blob = new(azurite.BlobPort);
+    private readonly StorageFaultProxy _queue = new(azurite.QueuePort);
+    private readonly StorageFaultProxy _table = new(azurite.TablePort);
+    private readonly SmtpSink _sink = SmtpSink.Start();
+    private QueueHostJson _hostJson = null!;
+    private Microsoft.Extensions.Hosting.IHost? _runner;
+
+    public enum Request
+    {
+        SpoolRead,
+        RecordsBatch,
+        LeaseWrite,
+        DeliveryEnqueue,
+        ResultWrite,
+    }
+
+    public async Task InitializeAsync()
+    {
+        await azurite.Storage.Routes.UpsertEntityAsync(
+            RouteEntity.FromRoute(new Route("example.com", RouteAction.Smarthost, "127.0.0.1", _sink.Port, TlsMode.None, AcceptsInbound: true)),
+            TableUpdateMode.Replace);
+        // A failed run's message is visible again after a second instead of the shipped 30.
+        _hostJson = await QueueHostJson.WriteAsync(new Dictionary<string, JsonNode?> { ["visibilityTimeout"] = "00:00:01", ["maxPollingInterval"] = "00:00:00.500" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        // Stopped, not disposed: a run the stop cancelled still logs its end, and a disposed logger factory under it crashes the process.
+        if (_runner is not null)
+        {
+            await _runner.StopAsync();
+        }
+
+        _hostJson.Dispose();
+        await _sink.DisposeAsync();
+        await _blob.DisposeAsync();
+        await _queue.DisposeAsync();
+        await _table.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(Request.SpoolRead, StorageFault.ServerBusy, 1)]
+    [InlineData(Request.SpoolRead, StorageFault.Reset, FailsARun * 2)]
+    [InlineData(Request.LeaseWrite, StorageFault.InternalError, 1)]
+    [InlineData(Request.LeaseWrite, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.Drop, 1)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.ResultWrite, StorageFault.Reset, 1)]
+    [InlineData(Request.RecordsBatch, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.LeaseWrite, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.ResultWrite, StorageFault.LoseResponse, 1)]
+    public async Task Functions_StorageFaults_MessageDeliveredOnceAndNothingLeft(Request request, StorageFault fault, int times)
+    {
+        Fail(request, fault, times);
+        var runner = await StartRunnerAsync();
+
+        var recipient = $"faults-{request}-{fault}-{times}@example.com".ToLowerInvariant();
+        var id = await InProcessRunner.SubmitAsync(runner, Message(recipient));
+        var record = await SettledAsync(id, recipient);
+
+        Assert.True(times == FaultsInjected, $"{FaultsInjected} faults injected: {string.Join(" | ", _table.Requests.Concat(_blob.Requests))}");
+        Assert.Equal((DeliveryStatus.Delivered, 1), (record.Status, CopiesAt(recipient)));
+    }
+
+    /// <summary>
+    /// The at-least-once window of SMTP (RFC 5321 6.1): the next hop said 250, but the result could
+    /// not be written. The recipient stays leased; when the lease ends a later run sends it again.
+    /// Nothing is lost, and the duplicate is the only one: the second result write lands.
+    /// </summary>
+    [Fact]
+    public async Task Functions_ResultWriteFailsPastTheRetries_SentAgainOnceTheLeaseEnds()
+    {
+        Fail(Request.ResultWrite, StorageFault.ServerBusy, FailsARun);
+        var runner = await StartRunnerAsync();
+
+        var id = await InProcessRunner.SubmitAsync(runner, Message("window@example.com"));
+        var record = await SettledAsync(id, "window@example.com");
+
+        Assert.Equal(FailsARun, FaultsInjected);
+        Assert.Equal((DeliveryStatus.Delivered, 2), (record.Status, CopiesAt("window@example.com")));
+    }
+
+    private int FaultsInjected => _blob.Faulted + _queue.Faulted + _table.Faulted;
+
+    private void Fail(Request request, StorageFault fault, int times)
+    {
+        const string Account = "/devstoreaccount1/";
+        switch (request)
+        {
+            case Request.SpoolRead:
+                _blob.FailNext(text => text.StartsWith($"GET {Account}{StorageNames.SpoolContainer}/", StringComparison.Ordinal), fault, times);
+                break;
+            case Request.DeliveryEnqueue:
+                _queue.FailNext(text => text.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);
+                break;
+            case Request.RecordsBatch:
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Queued), fault, times);
+                break;
+            case Request.LeaseWrite:
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Leased), fault, times);
+                break;
+            case Request.ResultWrite:
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Delivered), fault, times);
+                break;
+        }
+
+        // Ingest's records, Deliver's lease and its result are each one entity group transaction; the rows they write tell them apart.
+        static bool IsDeliveriesBatch(string text, string status) =>
+            text.StartsWith($"POST {Account}$batch", StringComparison.Ordinal) && text.Contains($"\"Status\":\"{status}\"", StringComparison.Ordinal);
+    }
+
+    private async Task<Microsoft.Extensions.Hosting.IHost> StartRunnerAsync()
+    {
+        var connection = _table.Route(_queue.Route(_blob.Route(azurite.ConnectionString, "BlobEndpoint"), "QueueEndpoint"), "TableEndpoint");
+        return _runner = await InProcessRunner.StartAsync(
+            connection,
+            new Dictionary<string, string?>
+            {
+                ["MtaStorage:retry:maxRetries"] = (FailsARun - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["MtaStorage:retry:delay"] = "00:00:00.100",
+                ["Pipeline:LeaseDuration"] = "00:00:05",
+                ["Logging:LogLevel:Default"] = "None",
+            },
+            _hostJson.Path);
+    }
+
+    /// <summary>The record is final and no queue holds anything (invisible messages included): nothing more can happen.</summary>
+    private async Task<DeliveryEntity> SettledAsync(string id, string recipient)
+    {
+        using var timeout = new CancellationTokenSource(SettleTimeout);
+        while (true)
+        {
+            var found = await azurite.Storage.Deliveries.GetEntityIfExistsAsync<DeliveryEntity>(id, RecipientKey.Encode(recipient), cancellationToken: timeout.Token);
+            if (found is { HasValue: true, Value: { IsFinal: true } record }
+                && (await azurite.Storage.Inbound.GetPropertiesAsync(timeout.Token)).Value.ApproximateMessagesCount == 0
+                && (await azurite.Storage.Delivery.GetPropertiesAsync(timeout.Token)).Value.ApproximateMessagesCount == 0)
+            {
+                return record;
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    private int CopiesAt(string recipient) => _sink.Accepted.Count(m => m.To.Contains(recipient, StringComparer.Ordinal));
+
+    private static MimeMessage Message(string recipient)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("alice@example.org"));
+        message.To.Add(MailboxAddress.Parse(recipient));
+        message.Subject = "storage faults";
+        message.Body = new TextPart("plain") { Text = "Once, please.\r\n" };
+        return message;
+    }
+}
