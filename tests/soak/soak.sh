@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The long reliability runs (issue 7) that do not fit the normal test command: the crash test of
 # tests/MtaServerless.Reliability.Tests over many messages and kills, several rounds, each with its own
-# random seed (printed; MTA_CRASH_SEED=... repeats a round). See tests/soak/README.md.
+# random seed (printed; MTA_CRASH_SEED=... repeats a round); then the fuzz tests with FUZZ_SCALE times
+# their bounded budget and a fresh seed (MTA_FUZZ_SEED=... repeats it). See tests/soak/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -9,10 +10,15 @@ MESSAGES="${MESSAGES:-200}"
 KILLS="${KILLS:-10}"
 ROUNDS="${ROUNDS:-1}"
 CONFIGURATION="${CONFIGURATION:-Debug}"
+FUZZ_SCALE="${FUZZ_SCALE:-50}"
 PROJECT=tests/MtaServerless.Reliability.Tests
+FUZZ_PROJECTS=(tests/MtaServerless.Edge.Tests tests/MtaServerless.Tests)
+FUZZ_FILTER="FullyQualifiedName~PropertyTests|FullyQualifiedName~FuzzTests|FullyQualifiedName~ReceivedHeaderCounterTests"
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  dotnet build "$PROJECT" -c "$CONFIGURATION" -v quiet -nologo
+  for project in "$PROJECT" "${FUZZ_PROJECTS[@]}"; do
+    dotnet build "$project" -c "$CONFIGURATION" -v quiet -nologo
+  done
 fi
 
 failed=0
@@ -30,4 +36,13 @@ for round in $(seq 1 "$ROUNDS"); do
     rm -f "$log"
   fi
 done
+if [[ "$FUZZ_SCALE" -gt 0 ]]; then
+  seed="${MTA_FUZZ_SEED:-$((RANDOM * 32768 + RANDOM + 1))}"
+  echo "== fuzz: ${FUZZ_SCALE}x the test command's budget, seed $seed ($(date -u +%H:%M:%S) UTC)"
+  for project in "${FUZZ_PROJECTS[@]}"; do
+    MTA_FUZZ_SCALE="$FUZZ_SCALE" MTA_FUZZ_SEED="$seed" dotnet test "$project" -c "$CONFIGURATION" --no-build -nologo \
+      --filter "$FUZZ_FILTER" || failed=1
+  done
+fi
+
 exit "$failed"

@@ -62,8 +62,10 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
             await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);
         }
 
-        // The failures whose DSN is still owed: this run's, or those of an earlier run that crashed before sending it.
-        var failedHere = records.Where(r => r.DsnPending).ToList();
+        // The failures decided here whose DSN is still owed: this run's, or those of an earlier run that crashed
+        // before sending it. A recipient bounced after a delivery attempt is Deliver's to report: after a crash
+        // its task comes back too, and only one of the two may send the DSN.
+        var failedHere = records.Where(r => r.DsnPending && r.Attempts == 0).ToList();
         await bounces.SettleAsync(BounceSource.From(message, headers), failedHere, cancellationToken).ConfigureAwait(false);
         LogIngested(logger, message.Id, planned.Count, pending.Count);
     }

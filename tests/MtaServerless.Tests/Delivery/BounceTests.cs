@@ -235,6 +235,27 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.False((await _pipeline.RecordAsync(message.Id, "a@blocked.example")).DsnPending);
     }
 
+    [Fact]
+    public async Task Ingest_ReplayWhileDeliverOwesADsn_LeavesTheDsnToDeliver()
+    {
+        var server = Server(new SmtpScript());
+        await _pipeline.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(Smarthost(server)), TableUpdateMode.Replace);
+        var message = await InboundAsync(receivedHeaders: 1, "bob@example.com");
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+        var task = await _pipeline.NextTaskAsync(TimeSpan.FromSeconds(10));
+        var record = await _pipeline.RecordAsync(message.Id, "bob@example.com");
+        (record.Status, record.LastReply, record.Attempts, record.DsnPending) = (DeliveryStatus.Bounced, "550 5.1.1 No such user", 1, true);
+        await _pipeline.Storage.Deliveries.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace);
+
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+        var afterReplay = await _pipeline.DsnsAsync();
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Empty(afterReplay);
+        Assert.Equal("5.1.1", Groups(Assert.Single(await _pipeline.DsnsAsync()).Message)[1]["Status"]);
+        Assert.Equal(0, server.Connections);
+    }
+
     private async Task<InboundMessage> InboundAsync(int receivedHeaders, params string[] recipients)
     {
         var id = Guid.CreateVersion7().ToString("N");
