@@ -10,6 +10,8 @@ namespace MtaServerless.Testing;
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
+    private const int MaxStartAttempts = 3;
+
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "mta-azurite-" + Guid.NewGuid().ToString("N"));
     private AzuriteProcess? _azurite;
 
@@ -27,10 +29,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (blob, queue, table) = AzuriteProcess.FreePorts();
-        _azurite = await AzuriteProcess.StartAsync(
-            new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), _dataDirectory, blob, queue, table),
-            CancellationToken.None);
+        for (var attempt = 1; _azurite is null; attempt++)
+        {
+            var (blob, queue, table) = AzuriteProcess.FreePorts();
+            try
+            {
+                _azurite = await AzuriteProcess.StartAsync(
+                    new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), _dataDirectory, blob, queue, table),
+                    CancellationToken.None);
+            }
+            catch (InvalidOperationException) when (attempt < MaxStartAttempts)
+            {
+                // Test assemblies run in parallel: another one's socket can take a port between FreePorts and Azurite's bind.
+            }
+        }
+
         Storage = MtaStorageClients.FromConnectionString(_azurite.ConnectionString);
         await Storage.EnsureCreatedAsync(CancellationToken.None);
     }
