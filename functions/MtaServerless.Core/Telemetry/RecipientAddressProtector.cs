@@ -8,6 +8,7 @@ namespace MtaServerless.Core.Telemetry;
 public sealed class RecipientAddressProtector(IOptions<TelemetryOptions> options)
 {
     private readonly RecipientAddressMode _mode = options.Value.RecipientAddresses;
+    private readonly byte[] _hashKey = Encoding.UTF8.GetBytes(options.Value.RecipientHashKey ?? string.Empty);
 
     public string Protect(string address)
     {
@@ -26,10 +27,11 @@ public sealed class RecipientAddressProtector(IOptions<TelemetryOptions> options
         return at <= 0 ? "***" : $"{address[0]}***{address[at..]}";
     }
 
-    private static string Hash(string address)
+    /// <summary>Keyed, so that only who holds the key can tell which address a hash stands for.</summary>
+    private string Hash(string address)
     {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(address.ToLowerInvariant()), digest);
-        return "sha256:" + Convert.ToHexStringLower(digest[..16]);
+        Span<byte> digest = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_hashKey, Encoding.UTF8.GetBytes(address.ToLowerInvariant()), digest);
+        return "hmac:" + Convert.ToHexStringLower(digest[..16]);
     }
 }

@@ -16,7 +16,10 @@ public static class TelemetryServiceCollectionExtensions
             return services;
         }
 
-        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
+        services.AddOptions<TelemetryOptions>()
+            .Bind(configuration.GetSection(TelemetryOptions.Section))
+            .Validate(o => o.IsValid, $"Telemetry:RecipientAddresses=Hashed needs Telemetry:RecipientHashKey, a secret of at least {TelemetryOptions.MinimumHashKeyLength} characters.")
+            .ValidateOnStart();
         services.TryAddSingleton<RecipientAddressProtector>();
         return services;
     }
