@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using MimeKit;
 using MimeKit.Utils;
 using MtaServerless.Core.Deliveries;
+using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline.Bounce;
 
@@ -12,7 +12,7 @@ namespace MtaServerless.Pipeline.Bounce;
 /// report-type=delivery-status</c> holding a human-readable part, the <c>message/delivery-status</c>
 /// fields, and the original message or only its headers as RET asked.
 /// </summary>
-public static partial class DsnBuilder
+public static class DsnBuilder
 {
     public static MimeMessage Build(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, MimeMessage original, string reportingMta, DateTimeOffset now, DateTimeOffset? retryUntil)
     {
@@ -43,15 +43,11 @@ public static partial class DsnBuilder
         return dsn;
     }
 
-    /// <summary>The RFC 3463 status in an SMTP reply ("550 5.7.1 ..."), or the class default when the reply has none.</summary>
+    /// <summary>The RFC 3463 status in an SMTP reply ("550 5.7.1 ..."), read as the telemetry reads it; a failure without a readable reply code is permanent.</summary>
     public static string StatusOf(string? reply)
     {
-        if (reply is not null && EnhancedCode().Match(reply) is { Success: true } match)
-        {
-            return match.Groups[1].Value;
-        }
-
-        return reply is { Length: > 0 } && reply[0] == '4' ? "4.0.0" : "5.0.0";
+        var status = ReplyStatus.Parse(reply ?? string.Empty).EnhancedCode;
+        return status[0] is '4' or '5' ? status : "5.0.0";
     }
 
     private static MessageDeliveryStatus Status(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, string reportingMta, DateTimeOffset now, DateTimeOffset? retryUntil)
@@ -126,6 +122,4 @@ public static partial class DsnBuilder
         return text.ToString();
     }
 
-    [GeneratedRegex(@"^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b", RegexOptions.CultureInvariant)]
-    private static partial Regex EnhancedCode();
 }

@@ -56,7 +56,7 @@ public sealed partial class DeliveryEvents : IDisposable
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(reply);
-        var status = ReplyStatus.Parse(int.TryParse(reply.AsSpan(0, Math.Min(3, reply.Length)), out var code) ? code : 0, reply);
+        var status = ReplyStatus.Parse(reply);
         LogDeferred(_events, task.Id, _addresses.Protect(recipient), remoteHost, status.Code, status.EnhancedCode, task.Attempt, nextAttempt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
     }
 

@@ -21,6 +21,13 @@ public readonly record struct ReplyStatus(int Code, string EnhancedCode)
         return new ReplyStatus(code, enhanced);
     }
 
+    /// <summary>The codes of a recorded reply, its basic code read off its start (0 when it has none).</summary>
+    public static ReplyStatus Parse(string reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        return Parse(int.TryParse(reply.AsSpan(0, Math.Min(3, reply.Length)), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : 0, reply);
+    }
+
     private static bool IsEnhanced(string word, int code)
     {
         var parts = word.Split('.');

@@ -1,3 +1,4 @@
+using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Telemetry;
 
@@ -16,4 +17,15 @@ public sealed class ReplyStatusTests
     [InlineData(451, SmtpRelay.UnreachableReply, 0, "4.4.1")]
     public void Parse_ReadsBothCodes_OrTheClassDefault(int code, string reply, int expectedCode, string expectedEnhanced) =>
         Assert.Equal(new ReplyStatus(expectedCode, expectedEnhanced), ReplyStatus.Parse(code, reply));
+
+    [Theory]
+    [InlineData("550 5.1.1 No such user", "5.1.1")]
+    [InlineData("451 4.2.1 Mailbox busy (gave up after 120 hours)", "4.2.1")]
+    [InlineData("451 Try again later", "4.0.0")]
+    [InlineData("550 4.1.1 class does not match", "5.0.0")]
+    [InlineData(SmtpRelay.UnreachableReply, "4.4.1")]
+    [InlineData("no code at all", "5.0.0")]
+    [InlineData(null, "5.0.0")]
+    public void DsnStatus_ReadsTheReplyAsTheTelemetryDoes(string? reply, string expected) =>
+        Assert.Equal(expected, DsnBuilder.StatusOf(reply));
 }
