@@ -63,7 +63,8 @@ var startEdge = 'until [ -s "$Edge__Tls__PfxPath" ]; do sleep 2; done; exec /app
 // Liveness is the MX listener accepting a connection: Container Instances offers exec and HTTP probes only, so bash
 // opens the socket. Before the certificate is there the edge is not started on purpose and the probe passes: on the
 // first deployment the vault is empty, and restarts would not bring the certificate sooner but would add the
-// restart back-off to the start once it is imported.
+// restart back-off to the start once it is imported. It names the file itself: an exec probe is not promised the
+// container's environment variables.
 var probeMxListener = '[ ! -s ${tlsFile} ] || exec 3<>/dev/tcp/127.0.0.1/25'
 
 resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
