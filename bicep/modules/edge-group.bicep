@@ -55,8 +55,17 @@ var tlsFile = '${tlsDirectory}/edge.pfx'
 // (Edge:Tls:PfxPath; Key Vault exports the PFX without a password).
 var fetchCertificate = 'until az login --identity --username "$AZURE_CLIENT_ID" --allow-no-subscriptions > /dev/null; do sleep 10; done; while true; do if az keyvault secret download --vault-name "$VAULT_NAME" --name "$CERTIFICATE_NAME" --encoding base64 --file "$TLS_FILE.new"; then chmod 0444 "$TLS_FILE.new" && mv -f "$TLS_FILE.new" "$TLS_FILE"; sleep 3600; else rm -f "$TLS_FILE.new"; echo "waiting for certificate $CERTIFICATE_NAME in $VAULT_NAME"; sleep 30; fi; done'
 
-// The edge starts once the certificate is there, so that its TLS listeners never come up without one.
-var startEdge = 'until [ -s "$Edge__Tls__PfxPath" ]; do sleep 2; done; exec dotnet /app/MtaServerless.Edge.dll'
+// The edge starts once the certificate is there, so that its TLS listeners never come up without one. It execs the
+// image's entry point, the apphost that holds CAP_NET_BIND_SERVICE (edge/Dockerfile): the image runs as a non-root
+// user and Container Instances maps no ports, so the edge binds 25, 587 and 465 itself.
+var startEdge = 'until [ -s "$Edge__Tls__PfxPath" ]; do sleep 2; done; exec /app/MtaServerless.Edge'
+
+// Liveness is the MX listener accepting a connection: Container Instances offers exec and HTTP probes only, so bash
+// opens the socket. Before the certificate is there the edge is not started on purpose and the probe passes: on the
+// first deployment the vault is empty, and restarts would not bring the certificate sooner but would add the
+// restart back-off to the start once it is imported. It names the file itself: an exec probe is not promised the
+// container's environment variables.
+var probeMxListener = '[ ! -s ${tlsFile} ] || exec 3<>/dev/tcp/127.0.0.1/25'
 
 resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
   name: name
@@ -115,10 +124,9 @@ resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
           volumeMounts: [
             { name: 'tls', mountPath: tlsDirectory, readOnly: true }
           ]
-          // A TCP probe: ACI offers exec and HTTP probes only, so bash opens a socket to the MX listener.
           livenessProbe: {
             exec: {
-              command: ['/bin/bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/25']
+              command: ['/bin/bash', '-c', probeMxListener]
             }
             initialDelaySeconds: 15
             periodSeconds: 30

@@ -67,14 +67,9 @@ public sealed class BicepBuild : IAsyncLifetime
         return path;
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(string compiler, params string[] arguments)
+    private Task<(int ExitCode, string Output)> RunAsync(string compiler, params string[] arguments)
     {
-        var start = new ProcessStartInfo(compiler)
-        {
-            WorkingDirectory = _output,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo(compiler) { WorkingDirectory = _output };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -83,11 +78,9 @@ public sealed class BicepBuild : IAsyncLifetime
         // The compiler is a .NET app: no ICU needed, no telemetry, no update check.
         start.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
         start.Environment["BICEP_TRACING_ENABLED"] = "false";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+
+        // xunit 2 hands fixtures no cancellation token.
+        return ChildProcess.RunAsync(start, CancellationToken.None);
     }
 
     private static void CopyDirectory(string source, string target)

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Storage;
@@ -22,12 +25,47 @@ public sealed class EdgeTemplateTests(BicepBuild build)
         Assert.All(ipAddress["ports"]!.AsArray(), p => Assert.Equal("TCP", p!["protocol"]!.GetValue<string>()));
     }
 
+    /// <summary>The probe checks the file the edge waits for and the port of its MX listener.</summary>
     [Fact]
-    public void Group_RestartsAlways_AndProbesTheMxListenerOverTcp()
+    public void Group_RestartsAlways_AndProbesTheMxListenerOverTcp_OnceTheCertificateIsThere()
     {
         Assert.Equal("Always", Group["properties"]!["restartPolicy"]!.GetValue<string>());
-        var command = Edge["properties"]!["livenessProbe"]!["exec"]!["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
-        Assert.Equal("exec 3<>/dev/tcp/127.0.0.1/25", command[^1]);
+        var probe = LivenessProbe();
+
+        Assert.Equal(new[] { "/bin/bash", "-c" }, probe[..^1]);
+        Assert.Equal($"[ ! -s {CertificateFile()} ] || exec 3<>/dev/tcp/127.0.0.1/{MxPort()}", probe[^1]);
+    }
+
+    [Fact]
+    public async Task LivenessProbe_Passes_WhileTheCertificateIsNotThere()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, await RunLivenessProbeAsync(withCertificate: false, UnusedLoopbackPort(), timeout.Token));
+    }
+
+    [Fact]
+    public async Task LivenessProbe_Fails_WhenTheCertificateIsThereAndNothingListens()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        Assert.NotEqual(0, await RunLivenessProbeAsync(withCertificate: true, UnusedLoopbackPort(), timeout.Token));
+    }
+
+    [Fact]
+    public async Task LivenessProbe_Passes_WhenTheCertificateIsThereAndTheMxListenerAccepts()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            Assert.Equal(0, await RunLivenessProbeAsync(withCertificate: true, ((IPEndPoint)listener.LocalEndpoint).Port, timeout.Token));
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 
     [Fact]
@@ -88,22 +126,41 @@ public sealed class EdgeTemplateTests(BicepBuild build)
         Assert.Equal(written["name"]!.GetValue<string>(), read["name"]!.GetValue<string>());
         Assert.Equal(written["mountPath"]!.GetValue<string>(), read["mountPath"]!.GetValue<string>());
         Assert.True(read["readOnly"]!.GetValue<bool>());
-        Assert.Equal("[variables('tlsFile')]", pfxPath);
-        Assert.Contains(written["mountPath"]!.GetValue<string>().Trim('[', ']'), Template["variables"]!["tlsFile"]!.GetValue<string>());
+        Assert.StartsWith(ArmTemplate.Evaluate(Template, written["mountPath"]!.GetValue<string>()) + "/", CertificateFile(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Edge_WaitsForTheCertificate_ThenStartsTheImagesEntryPoint()
     {
-        var dockerfile = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "edge", "Dockerfile"));
-        var workdir = dockerfile.Last(l => l.StartsWith("WORKDIR ", StringComparison.Ordinal))["WORKDIR ".Length..].Trim();
-        var entryPoint = System.Text.Json.JsonSerializer.Deserialize<string[]>(dockerfile.Single(l => l.StartsWith("ENTRYPOINT ", StringComparison.Ordinal))["ENTRYPOINT ".Length..])!;
-        var command = Edge["properties"]!["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
-        var script = Template["variables"]![command[^1].Trim('[', ']').Replace("variables('", "", StringComparison.Ordinal).Replace("')", "", StringComparison.Ordinal)]!.GetValue<string>();
+        var script = StartScript();
 
-        Assert.Equal("dotnet", entryPoint[0]);
         Assert.Contains($"[ -s \"${EdgeOptions.SectionName}__Tls__PfxPath\" ]", script, StringComparison.Ordinal);
-        Assert.EndsWith($"exec dotnet {workdir}/{entryPoint[1]}", script, StringComparison.Ordinal);
+        Assert.EndsWith($"; exec {string.Join(' ', EdgeDockerfile.Load().EntryPoint)}", script, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Container Instances maps no ports, so the edge binds 25, 587 and 465 itself, as the image's non-root user. The
+    /// image gives CAP_NET_BIND_SERVICE to one file, and this holds the pairing that makes it work: that file is the
+    /// edge's native apphost (the kernel ignores capabilities on scripts and on files that are not exec'd), and it is
+    /// what both the image's entry point and the group's command exec.
+    /// </summary>
+    [Fact]
+    public void Edge_RunsAsNonRoot_AndExecsTheOneFileGivenCapNetBindService()
+    {
+        var image = EdgeDockerfile.Load();
+        var granted = Assert.Single(image.FileCapabilities);
+        var apphost = Path.Combine(AppContext.BaseDirectory, typeof(EdgeOptions).Assembly.GetName().Name!);
+
+        Assert.Equal("cap_net_bind_service=+ep", granted.Capabilities);
+        Assert.Equal($"{image.WorkingDirectory}/{Path.GetFileName(apphost)}", granted.File);
+        Assert.Equal(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }, File.ReadAllBytes(apphost)[..4]);
+        Assert.Equal(new[] { granted.File }, image.EntryPoint);
+        Assert.EndsWith($"; exec {granted.File}", StartScript(), StringComparison.Ordinal);
+
+        // Granted while the build is still root; the image then runs as a user that is not.
+        Assert.True(granted.Instruction < image.LastIndexOf("USER"), "setcap runs after USER: it would run unprivileged.");
+        Assert.NotEmpty(image.User);
+        Assert.DoesNotMatch(@"^(root|0)(:|$)", image.User);
     }
 
     [Fact]
@@ -138,4 +195,67 @@ public sealed class EdgeTemplateTests(BicepBuild build)
     private Dictionary<string, string> Environment() => ArmTemplate.NameValues(Edge["properties"]!["environmentVariables"]!);
 
     private static int[] Ports(JsonNode ports) => ports.AsArray().Select(p => p!["port"]!.GetValue<int>()).Order().ToArray();
+
+    private string[] Command(JsonNode command) => command.AsArray().Select(c => ArmTemplate.Evaluate(Template, c!.GetValue<string>())).ToArray();
+
+    private string StartScript() => Command(Edge["properties"]!["command"]!)[^1];
+
+    private string[] LivenessProbe() => Command(Edge["properties"]!["livenessProbe"]!["exec"]!["command"]!);
+
+    private string CertificateFile() => ArmTemplate.Evaluate(Template, Environment()[$"{EdgeOptions.SectionName}__Tls__PfxPath"]);
+
+    private int MxPort()
+    {
+        var environment = Environment();
+        var mx = Enumerable.Range(0, SmtpPorts.Length).Single(i => environment[$"Edge__Listeners__{i}__Role"] == "mx");
+        return int.Parse(environment[$"Edge__Listeners__{mx}__Port"], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Runs the compiled probe with bash as Container Instances would, on loopback: the certificate file and the MX
+    /// port in its script become a temporary file (written or not) and <paramref name="port"/>.
+    /// </summary>
+    private async Task<int> RunLivenessProbeAsync(bool withCertificate, int port, CancellationToken cancellationToken)
+    {
+        var probe = LivenessProbe();
+        var certificateFile = CertificateFile();
+        var mxTarget = $"/dev/tcp/127.0.0.1/{MxPort()}";
+        Assert.Contains(certificateFile, probe[^1], StringComparison.Ordinal);
+        Assert.Contains(mxTarget, probe[^1], StringComparison.Ordinal);
+
+        var directory = Directory.CreateTempSubdirectory("mta-probe-");
+        try
+        {
+            var certificate = Path.Combine(directory.FullName, Path.GetFileName(certificateFile));
+            if (withCertificate)
+            {
+                await File.WriteAllBytesAsync(certificate, [0x30, 0x82], cancellationToken);
+            }
+
+            var start = new ProcessStartInfo(probe[0]);
+            foreach (var argument in probe[1..^1])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.ArgumentList.Add(probe[^1]
+                .Replace(certificateFile, certificate, StringComparison.Ordinal)
+                .Replace(mxTarget, $"/dev/tcp/127.0.0.1/{port}", StringComparison.Ordinal));
+            return (await ChildProcess.RunAsync(start, cancellationToken)).ExitCode;
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A loopback port nothing listens on: taken from the system, then released.</summary>
+    private static int UnusedLoopbackPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 }
