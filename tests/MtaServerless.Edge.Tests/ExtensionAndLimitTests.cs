@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Spool;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
@@ -148,6 +150,36 @@ public sealed class ExtensionAndLimitTests(EdgeStorageFixture storage) : IClassF
         await client.CommandAsync("x\r\n.", "250 2.0.0");
 
         Assert.Equal(3, Assert.Single(edge.Spool.Committed).Envelope.Recipients.Count);
+    }
+
+    [Fact]
+    public async Task Rcpt_LongRecipientsFillingTheQueueDocument_Are452AndTheRestIsQueued()
+    {
+        await using var edge = await EdgeServer.StartAsync(storage, settings: new Dictionary<string, string?> { ["Edge:TrustedNetworks:0"] = "127.0.0.0/8" });
+        await using var client = await edge.ConnectAsync();
+        await client.GreetAsync();
+        await client.CommandAsync("MAIL FROM:<a@example.org>", "250 2.1.0");
+        var accepted = 0;
+        var refused = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            // About 500 octets of address, NOTIFY and ORCPT: 100 of them do not fit in one queue message.
+            var address = $"{i:D3}{new string('l', 61)}@{new string('d', 50)}.{new string('e', 49)}.{new string('f', 49)}.example.com";
+            var reply = await client.CommandAsync($"RCPT TO:<{address}> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;{address}");
+            Assert.True(reply.StartsWith("250 2.1.5", StringComparison.Ordinal) || reply.StartsWith("452 4.5.3", StringComparison.Ordinal), reply);
+            accepted += reply.StartsWith('2') ? 1 : 0;
+            refused += reply.StartsWith('4') ? 1 : 0;
+        }
+
+        await client.CommandAsync("DATA", "354");
+        await client.CommandAsync("x\r\n.", "250 2.0.0");
+
+        Assert.Equal(100, accepted + refused);
+        Assert.InRange(refused, 1, 99);
+        var envelope = Assert.Single(edge.Spool.Committed).Envelope;
+        Assert.Equal(accepted, envelope.Recipients.Count);
+        var document = new InboundMessage(MessageId.New(), "2026/11/28/x.eml", envelope, edge.Spool.Committed.Single().Session, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 1);
+        Assert.InRange(QueueDocuments.EncodedLength(QueueDocuments.Serialize(document)), 1, QueueDocuments.MaxEncodedBytes);
     }
 
     [Theory]

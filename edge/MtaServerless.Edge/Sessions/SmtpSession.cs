@@ -11,6 +11,7 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
     private readonly List<EnvelopeRecipient> _recipients = [];
     private string _mailFrom = string.Empty;
     private MailParameters _parameters = MailParameters.None;
+    private InboundDocumentBudget? _budget;
     private bool _extended;
 
     public SmtpServerContext Server { get; } = server;
@@ -103,7 +104,18 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
         TransactionStartedAt = Server.Time.GetUtcNow();
     }
 
-    public void AddRecipient(EnvelopeRecipient recipient) => _recipients.Add(recipient);
+    /// <returns>False when the transaction's queue document has no room left for this recipient.</returns>
+    public bool TryAddRecipient(EnvelopeRecipient recipient)
+    {
+        _budget ??= InboundDocumentBudget.For(CreateEnvelope(), CreateSessionInfo(TransactionStartedAt));
+        if (!_budget.TryAdd(recipient))
+        {
+            return false;
+        }
+
+        _recipients.Add(recipient);
+        return true;
+    }
 
     public void ResetTransaction() => Clear(string.Empty, MailParameters.None);
 
@@ -118,6 +130,7 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
         _mailFrom = mailFrom;
         _parameters = parameters;
         _recipients.Clear();
+        _budget = null;
     }
 }
 

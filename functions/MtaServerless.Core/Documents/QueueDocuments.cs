@@ -24,7 +24,10 @@ public static class QueueDocuments
     public static DeliveryTask DeserializeDelivery(string json) =>
         Versioned(Parse(json, DocumentJsonContext.Default.DeliveryTask));
 
-    public static int EncodedLength(string json) => (System.Text.Encoding.UTF8.GetByteCount(json) + 2) / 3 * 4;
+    public static int EncodedLength(string json) => EncodedLength(System.Text.Encoding.UTF8.GetByteCount(json));
+
+    /// <summary>The base64-encoded length of a document of <paramref name="utf8Bytes"/> octets.</summary>
+    public static int EncodedLength(int utf8Bytes) => (utf8Bytes + 2) / 3 * 4;
 
     private static string Checked(string json, string id)
     {

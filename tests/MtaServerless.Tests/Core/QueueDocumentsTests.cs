@@ -91,6 +91,32 @@ public sealed class QueueDocumentsTests
         Assert.Contains("queue limit", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Budget_TakesRecipientsUntilTheNextWouldNotFit_AndTheDocumentThenSerializes()
+    {
+        var full = Inbound(2000);
+        var budget = InboundDocumentBudget.For(full.Envelope, full.Session);
+        var taken = full.Envelope.Recipients.TakeWhile(budget.TryAdd).Count();
+
+        Assert.InRange(taken, 2, 1999);
+        var fits = full with { Envelope = full.Envelope with { Recipients = full.Envelope.Recipients.Take(taken).ToList() } };
+        Assert.InRange(QueueDocuments.EncodedLength(QueueDocuments.Serialize(fits)), QueueDocuments.MaxEncodedBytes - 1024, QueueDocuments.MaxEncodedBytes);
+        Assert.False(budget.TryAdd(full.Envelope.Recipients[taken]));
+    }
+
+    [Fact]
+    public void Budget_RefusesOnlyWhatWouldNotFit_ALaterShortRecipientStillFits()
+    {
+        var message = Inbound(0);
+        var budget = InboundDocumentBudget.For(message.Envelope, message.Session);
+        var longRecipient = new EnvelopeRecipient(new string('l', 64) + "@" + new string('d', 180) + ".example", "FAILURE", "rfc822;" + new string('o', 400));
+        while (budget.TryAdd(longRecipient))
+        {
+        }
+
+        Assert.True(budget.TryAdd(new EnvelopeRecipient("b@example.com")));
+    }
+
     [Theory]
     [InlineData("", 0)]
     [InlineData("a", 4)]

@@ -38,8 +38,10 @@ internal static class RcptCommand
             return refusal;
         }
 
-        session.AddRecipient(new EnvelopeRecipient(recipient.ToString(), notify, orcpt));
-        return SmtpReplies.RecipientOk;
+        // The queue document's size limits a transaction as the recipient count does (RFC 5321 4.5.3.1.10).
+        return session.TryAddRecipient(new EnvelopeRecipient(recipient.ToString(), notify, orcpt))
+            ? SmtpReplies.RecipientOk
+            : SmtpRejections.Reply(SmtpRejection.TooManyRecipients);
     }
 
     /// <summary>RFC 3461 NOTIFY (NEVER, or a list of SUCCESS, FAILURE, DELAY) and ORCPT (addr-type;xtext).</summary>
