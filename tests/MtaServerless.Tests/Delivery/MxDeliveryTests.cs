@@ -8,7 +8,7 @@ namespace MtaServerless.Tests.Delivery;
 
 /// <summary>
 /// Delivery by MX against a real DNS server on loopback and several scripted SMTP servers, each on
-/// its own 127.0.0.x address and the route's port, as MX hosts are.
+/// its own loopback address (127.0.0.x, or ::1 for IPv6) and the route's port, as MX hosts are.
 /// </summary>
 public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -172,18 +172,18 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [IPv6LoopbackTheory]
-    [InlineData("mx.v6.example", "mx.v6.example")]
+    [InlineData("v6.example", "mx.v6.example")]
     [InlineData("implicit6.example", null)]
-    public async Task Deliver_HostWithOnlyAnAaaaRecord_DeliversOverIPv6(string host, string? mxOf)
+    public async Task Deliver_MailServerWithOnlyAnAaaaRecord_DeliversOverIPv6(string domain, string? exchange)
     {
         var server = Server("::1");
-        if (mxOf is not null)
+        var host = exchange ?? domain;
+        if (exchange is not null)
         {
-            _dns.Mx("v6.example", 10, mxOf);
+            _dns.Mx(domain, 10, exchange);
         }
 
         _dns.Address(host, "::1");
-        var domain = mxOf is null ? host : "v6.example";
         var task = await _pipeline.NewTaskAsync(MxRoute(), [$"bob@{domain}"]);
 
         await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
@@ -257,7 +257,7 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
-    /// <summary>Every server of a test listens on the same port, on its own loopback address.</summary>
+    /// <summary>Every server of a test listens on the same port, on its own loopback address; the first one picks the port.</summary>
     private ScriptedSmtpServer Server(string address, SmtpScript? script = null)
     {
         var server = ScriptedSmtpServer.Start(address, _port, script);
