@@ -12,6 +12,7 @@ namespace MtaServerless.Tests.Delivery;
 public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
     private static readonly DateTimeOffset Arrival = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan RetryWait = TimeSpan.FromSeconds(15);
     private readonly FakeTimeProvider _time = new(Arrival);
     private readonly List<IAsyncDisposable> _disposables = [];
     private PipelineHarness _pipeline = null!;
@@ -147,23 +148,54 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     [Fact]
     public async Task Deliver_DeferredPastTheWarningTime_SendsOneDelayedDsnAndMarksTheRetry()
     {
+        var pipeline = await QuickRetriesAsync(new Dictionary<string, string?> { ["Pipeline:DelayWarningAfter"] = "04:00:00" });
         var server = Server(new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
-        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival);
+        var task = await pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival);
 
         _time.Advance(TimeSpan.FromHours(1));
-        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
-        Assert.Empty(await _pipeline.DsnsAsync());
+        await pipeline.Deliver.RunAsync(task, CancellationToken.None);
+        var second = await pipeline.NextTaskAsync(RetryWait);
+        Assert.Empty(await pipeline.DsnsAsync());
+        Assert.Equal((2, false), (second.Attempt, second.DelayWarned));
 
         _time.Advance(TimeSpan.FromHours(4));
-        await _pipeline.Deliver.RunAsync(task with { Attempt = 2 }, CancellationToken.None);
-        await _pipeline.Deliver.RunAsync(task with { Attempt = 3, DelayWarned = true }, CancellationToken.None);
+        await pipeline.Deliver.RunAsync(second, CancellationToken.None);
+        var third = await pipeline.NextTaskAsync(RetryWait);
+        Assert.Equal((3, true), (third.Attempt, third.DelayWarned));
 
-        var dsn = Assert.Single(await _pipeline.DsnsAsync()).Message;
+        _time.Advance(TimeSpan.FromHours(1));
+        await pipeline.Deliver.RunAsync(third, CancellationToken.None);
+        var fourth = await pipeline.NextTaskAsync(RetryWait);
+        Assert.Equal((4, true), (fourth.Attempt, fourth.DelayWarned));
+
+        var dsn = Assert.Single(await pipeline.DsnsAsync()).Message;
         Assert.Equal("Delayed Mail (still being retried)", dsn.Subject);
         var status = Groups(dsn)[1];
         Assert.Equal(("delayed", "4.2.1"), (status["Action"], status["Status"]));
         Assert.Equal(MimeKit.Utils.DateUtils.FormatDate(Arrival + TimeSpan.FromDays(5)), status["Will-Retry-Until"]);
-        Assert.Equal(DeliveryStatus.Deferred, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Status);
+        var record = await pipeline.RecordAsync(task.Id, "bob@example.com");
+        Assert.Equal((DeliveryStatus.Deferred, 3), (record.Status, record.Attempts));
+    }
+
+    [Fact]
+    public async Task Deliver_DeferredForDaysWithNoWarningTimeConfigured_SendsNoDelayedDsn()
+    {
+        var pipeline = await QuickRetriesAsync(new Dictionary<string, string?>());
+        var server = Server(new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
+        var task = await pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival);
+
+        foreach (var elapsed in new[] { TimeSpan.FromHours(1), TimeSpan.FromHours(5), TimeSpan.FromDays(4) })
+        {
+            _time.SetUtcNow(Arrival + elapsed);
+            await pipeline.Deliver.RunAsync(task, CancellationToken.None);
+            task = await pipeline.NextTaskAsync(RetryWait);
+            Assert.False(task.DelayWarned);
+        }
+
+        Assert.Empty(await pipeline.DsnsAsync());
+        var record = await pipeline.RecordAsync(task.Id, "bob@example.com");
+        Assert.Equal((DeliveryStatus.Deferred, 3), (record.Status, record.Attempts));
+        Assert.Equal(3, server.Connections);
     }
 
     [Fact]
@@ -273,6 +305,17 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     /// <summary>The per-message group, then one per recipient; MimeKit's parser adds an empty group for the closing blank line.</summary>
     private static List<HeaderList> Groups(MimeMessage dsn) =>
         Assert.IsType<MessageDeliveryStatus>(Assert.IsType<MultipartReport>(dsn.Body)[1]).StatusGroups.Where(g => g.Count > 0).ToList();
+
+    /// <summary>
+    /// A pipeline on this class's storage and clock with the harness's one-second backoff, so that a test
+    /// takes its real retries off the queue instead of building them; <paramref name="settings"/> come on top.
+    /// </summary>
+    private async Task<PipelineHarness> QuickRetriesAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var pipeline = await PipelineHarness.StartAsync(azurite, settings, _time);
+        _disposables.Add(pipeline);
+        return pipeline;
+    }
 
     private ScriptedSmtpServer Server(SmtpScript script)
     {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Routing;
 using MtaServerless.Testing;
@@ -6,7 +8,7 @@ namespace MtaServerless.Tests.Delivery;
 
 /// <summary>
 /// Delivery by MX against a real DNS server on loopback and several scripted SMTP servers, each on
-/// its own 127.0.0.x address and the route's port, as MX hosts are.
+/// its own loopback address (127.0.0.x, or ::1 for IPv6) and the route's port, as MX hosts are.
 /// </summary>
 public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -49,6 +51,41 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
         var mail = Assert.Single(good.Accepted);
         Assert.Equal(["bob@pref.example"], mail.To);
         Assert.Equal("relay.test", mail.Helo);
+    }
+
+    [Fact]
+    public async Task Deliver_FirstMxRefusesTheConnection_DeliversThroughTheNextHost()
+    {
+        var good = Server("127.0.0.3");
+        await AssertRefusedAsync("127.0.0.5", CancellationToken.None);
+        _dns.Mx("refused.example", 10, "mx1.refused.example").Mx("refused.example", 20, "mx2.refused.example")
+            .Address("mx1.refused.example", "127.0.0.5").Address("mx2.refused.example", "127.0.0.3");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@refused.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@refused.example");
+        Assert.Equal((DeliveryStatus.Delivered, "mx2.refused.example"), (record.Status, record.RemoteHost));
+        Assert.Equal(["bob@refused.example"], Assert.Single(good.Accepted).To);
+    }
+
+    [Fact]
+    public async Task Deliver_TlsHandshakeFailsOnFirstMx_DeliversOnceThroughTheNextHost()
+    {
+        var broken = Server("127.0.0.2", new SmtpScript { StartTls = true, FailedTlsHandshakes = 1 });
+        var good = Server("127.0.0.3", new SmtpScript { StartTls = true });
+        _dns.Mx("badtls.example", 10, "mx1.badtls.example").Mx("badtls.example", 20, "mx2.badtls.example")
+            .Address("mx1.badtls.example", "127.0.0.2").Address("mx2.badtls.example", "127.0.0.3");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@badtls.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@badtls.example");
+        Assert.Equal((DeliveryStatus.Delivered, "mx2.badtls.example"), (record.Status, record.RemoteHost));
+        // The broken host is not tried again in plain text: its second handshake would succeed and take a second copy.
+        Assert.Equal(1, broken.Connections);
+        Assert.Empty(broken.Accepted);
+        Assert.True(Assert.Single(good.Accepted).Tls);
     }
 
     [Fact]
@@ -134,6 +171,28 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Single(server.Accepted);
     }
 
+    [IPv6LoopbackTheory]
+    [InlineData("v6.example", "mx.v6.example")]
+    [InlineData("implicit6.example", null)]
+    public async Task Deliver_MailServerWithOnlyAnAaaaRecord_DeliversOverIPv6(string domain, string? exchange)
+    {
+        var server = Server("::1");
+        var host = exchange ?? domain;
+        if (exchange is not null)
+        {
+            _dns.Mx(domain, 10, exchange);
+        }
+
+        _dns.Address(host, "::1");
+        var task = await _pipeline.NewTaskAsync(MxRoute(), [$"bob@{domain}"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, $"bob@{domain}");
+        Assert.Equal((DeliveryStatus.Delivered, host), (record.Status, record.RemoteHost));
+        Assert.Equal([$"bob@{domain}"], Assert.Single(server.Accepted).To);
+    }
+
     [Theory]
     [InlineData("nullmx.example", DeliveryStatus.Bounced, "556 5.1.10 ")]
     [InlineData("missing.example", DeliveryStatus.Bounced, "550 5.1.2 ")]
@@ -190,7 +249,15 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
 
     private Route MxRoute() => new("*", RouteAction.Mx, Port: _port, Tls: TlsMode.Opportunistic);
 
-    /// <summary>Every server of a test listens on the same port, on its own loopback address.</summary>
+    /// <summary>A host of the test's port with no listener, so that the test relies on a refusal and not on a timeout.</summary>
+    private async Task AssertRefusedAsync(string address, CancellationToken cancellationToken)
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Parse(address), _port, cancellationToken).AsTask());
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    /// <summary>Every server of a test listens on the same port, on its own loopback address; the first one picks the port.</summary>
     private ScriptedSmtpServer Server(string address, SmtpScript? script = null)
     {
         var server = ScriptedSmtpServer.Start(address, _port, script);

@@ -125,6 +125,18 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
     }
 
     [Fact]
+    public async Task Deliver_TlsNoneWhileTheHopOffersStartTls_DeliversInPlainText()
+    {
+        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { StartTls = true });
+        var task = await _pipeline.NewTaskAsync(Smarthost(server) with { Tls = TlsMode.None }, ["bob@example.com"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Status);
+        Assert.False(Assert.Single(server.Accepted).Tls);
+    }
+
+    [Fact]
     public async Task Deliver_TlsRequiredButNotOffered_DefersWithoutSending()
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { StartTls = false });

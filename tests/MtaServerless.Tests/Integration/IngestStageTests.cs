@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
@@ -109,7 +110,41 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal("NEVER", records["c@one.mxroute.example"].Notify);
     }
 
+    [Fact]
+    public async Task Run_RouteEditedInTheTable_IsSeenOnlyOnceTheRouteCacheTtlHasPassed()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var services = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(time)
+            .AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [StorageNames.Connection] = azurite.ConnectionString,
+                ["Pipeline:RouteCacheTtl"] = "00:02:00",
+            }).Build())
+            .BuildServiceProvider();
+        var stage = services.GetRequiredService<IngestStage>();
+        await SetRouteAsync("cached.example", "relay-old.test");
+        var first = await IngestedHostAsync(stage, CancellationToken.None);
+        await SetRouteAsync("cached.example", "relay-new.test");
+        time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
+        var beforeTtl = await IngestedHostAsync(stage, CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var afterTtl = await IngestedHostAsync(stage, CancellationToken.None);
+
+        Assert.Equal(("relay-old.test", "relay-old.test", "relay-new.test"), (first, beforeTtl, afterTtl));
+    }
+
     private IngestStage Stage => _services.GetRequiredService<IngestStage>();
+
+    /// <summary>Ingests a message to the cached route's domain and returns the next hop of the task it made.</summary>
+    private async Task<string?> IngestedHostAsync(IngestStage stage, CancellationToken cancellationToken)
+    {
+        var message = await MessageAsync("bob@cached.example");
+        await stage.RunAsync(message, cancellationToken);
+        return Assert.Single(await TasksAsync(), t => t.Id == message.Id).Route.Host;
+    }
+
+    private async Task SetRouteAsync(string pattern, string host) =>
+        await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route(pattern, RouteAction.Smarthost, host, 25)), TableUpdateMode.Replace);
 
     private async Task<Dictionary<string, DeliveryEntity>> RecordsAsync(string id)
     {
