@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Spool;
 using MtaServerless.Core.Storage;
+using MtaServerless.LocalRunner;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Edge.Tests;
@@ -36,6 +37,20 @@ public sealed class EdgeHostingTests
         }
 
         await host.StopAsync();
+    }
+
+    [Fact]
+    public void TestProcess_RunsWithTheRuntimeEnvironmentOfTheEdgesImage()
+    {
+        // edge.runsettings gives these tests the image's settings, so the conversations here prove the deployed mode.
+        var dockerfile = Path.Combine(Path.GetDirectoryName(RepositoryPaths.FindInfraDirectory())!, "edge", "Dockerfile");
+        var settings = File.ReadLines(dockerfile)
+            .Where(l => l.StartsWith("ENV DOTNET_", StringComparison.Ordinal))
+            .Select(l => l["ENV ".Length..].Split('=', 2))
+            .ToList();
+
+        Assert.NotEmpty(settings);
+        Assert.All(settings, setting => Assert.Equal(setting[1], Environment.GetEnvironmentVariable(setting[0])));
     }
 
     [Fact]

@@ -151,10 +151,12 @@ postfix_ticks() {
 postfix_queue_empty() { [[ -z "$(find "$POSTFIX_DIR/queue/incoming" "$POSTFIX_DIR/queue/active" "$POSTFIX_DIR/queue/maildrop" -type f 2>/dev/null | head -1)" ]]; }
 
 # ---------------------------------------------------------------- the two edges
+# The edge's runtime environment as the image sets it (ENV lines of edge/Dockerfile), so that what is measured is what is deployed.
+mapfile -t EDGE_ENV < <(sed -n 's/^ENV \(DOTNET_[A-Za-z_]*=[^ ]*\)$/\1/p' "$ROOT/edge/Dockerfile")
 start_edge() { # mode -> sets EDGE_PID EDGE_PORT EDGE_AZ
   local mode=$1 port out
   port=$(free_port); out=$WORK/edge-$mode.out
-  "$BENCH" serve --spool "$mode" --port "$port" --stats "$WORK/edge-$mode.stats" >"$out" 2>&1 &
+  env "${EDGE_ENV[@]}" "$BENCH" serve --spool "$mode" --port "$port" --stats "$WORK/edge-$mode.stats" >"$out" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 600); do grep -q '^PORT=' "$out" 2>/dev/null && break; sleep 0.1; done
   grep -q '^PORT=' "$out" || { cat "$out"; exit 1; }
@@ -167,6 +169,7 @@ start_edge() { # mode -> sets EDGE_PID EDGE_PORT EDGE_AZ
 start_edge azurite; PID_A=$EDGE_PID; PORT_A=$EDGE_PORT; PID_AZ=$EDGE_AZ; CONN_AZ=$EDGE_AZ_CONN
 start_edge discard; PID_B=$EDGE_PID; PORT_B=$EDGE_PORT
 wait_port "$SINK_C"; wait_port "$SINK_D"
+log "edge environment (from edge/Dockerfile): ${EDGE_ENV[*]}"
 log "servers: (a) edge+azurite pid $PID_A port $PORT_A (azurite pid $PID_AZ); (b) edge+discard pid $PID_B port $PORT_B; (c) smtp-sink pid $PID_C port $SINK_C; (d) postfix master $PID_D port $PORT_D -> smtp-sink $SINK_D"
 
 reset_azurite() { [[ $RESET_AZURITE == 1 ]] && timeout 120 "$BENCH" reset --connection "$CONN_AZ" >/dev/null; sleep 1; }

@@ -107,8 +107,11 @@ internal static class AuthCommand
 
         var account = users.Find(user);
 
-        // The hash is computed for unknown users too, so timing does not tell which names exist.
-        if (PasswordHasher.Verify(password, account is { CanLogIn: true } ? account.PasswordHash : null))
+        // The hash is computed for unknown users too, so timing does not tell which names exist. It takes tens of
+        // milliseconds of CPU, so it runs on the thread pool: the session may be on a socket event thread (the image
+        // runs socket continuations inline), which must not stall every other connection meanwhile.
+        var hash = account is { CanLogIn: true } ? account.PasswordHash : null;
+        if (await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false))
         {
             session.Authenticate(account!.Name);
             EdgeLog.Authenticated(session.Server.Logger, session.ConnectionId, account.Name);
