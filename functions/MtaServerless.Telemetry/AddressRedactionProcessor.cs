@@ -7,7 +7,7 @@ using OpenTelemetry.Logs;
 namespace MtaServerless.Telemetry;
 
 /// <summary>
-/// Shows every mail address in an exported log record (its attributes and formatted message) as the
+/// Shows every mail address in an exported log record (its attributes, formatted message and exception) as the
 /// recipient setting allows. Logs carry recipients (a record that changed concurrently, a mailbox that
 /// already had the copy) and remote replies that echo them; the events protect theirs at the source,
 /// and protecting a protected address changes nothing.
@@ -31,6 +31,11 @@ internal sealed partial class AddressRedactionProcessor(IOptions<TelemetryOption
         if (data.FormattedMessage is { } message)
         {
             data.FormattedMessage = Redact(message);
+        }
+
+        if (data.Exception is { } exception and not RedactedException && Address().IsMatch(exception.ToString()))
+        {
+            data.Exception = new RedactedException(exception, Redact);
         }
     }
 

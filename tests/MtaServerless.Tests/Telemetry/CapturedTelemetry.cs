@@ -11,7 +11,7 @@ using OpenTelemetry.Trace;
 namespace MtaServerless.Tests.Telemetry;
 
 /// <summary>One exported log record, copied at export: the SDK reuses its records afterwards.</summary>
-internal sealed record CapturedLog(string? Category, string? EventName, IReadOnlyDictionary<string, string?> Attributes, string? Message, string? Body, string? Exception)
+internal sealed record CapturedLog(string? Category, string? EventName, IReadOnlyDictionary<string, string?> Attributes, string? Message, string? Body, string? Exception, Type? ExceptionType = null)
 {
     public string? this[string key] => Attributes.GetValueOrDefault(key);
 }
@@ -111,7 +111,7 @@ internal sealed class CapturedTelemetry
                         state[$"scope.{key}"] = Convert.ToString(value, CultureInfo.InvariantCulture);
                     }
                 }, attributes);
-                logs.Enqueue(new CapturedLog(record.CategoryName, record.EventId.Name, attributes, record.FormattedMessage, record.Body, record.Exception?.ToString()));
+                logs.Enqueue(new CapturedLog(record.CategoryName, record.EventId.Name, attributes, record.FormattedMessage, record.Body, record.Exception?.ToString(), record.Exception?.GetType()));
             }
 
             return ExportResult.Success;

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Telemetry;
+using MtaServerless.Telemetry;
+
+namespace MtaServerless.Tests.Telemetry;
+
+/// <summary>Mail addresses in exported log records, through the shared registration and an in-memory exporter.</summary>
+public sealed class AddressRedactionTests
+{
+    [Fact]
+    public void Exception_WhoseTextHoldsAddresses_IsExportedWithThemProtected_AndItsTypeNamed()
+    {
+        var inner = new IOException("connection to mx for carol@example.net reset");
+        var reply = new InvalidOperationException("550 5.1.1 <bob@example.com>: Recipient address rejected", inner);
+
+        var exported = Assert.Single(Export(RecipientAddressMode.Masked, reply)).Exception!;
+
+        Assert.DoesNotContain("bob@example.com", exported, StringComparison.Ordinal);
+        Assert.DoesNotContain("carol@example.net", exported, StringComparison.Ordinal);
+        Assert.Contains("550 5.1.1 <b***@example.com>: Recipient address rejected", exported, StringComparison.Ordinal);
+        Assert.Contains("c***@example.net", exported, StringComparison.Ordinal);
+        Assert.StartsWith(typeof(InvalidOperationException).FullName!, exported, StringComparison.Ordinal);
+        Assert.Contains(typeof(IOException).FullName!, exported, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Exception_WithoutAddresses_IsExportedAsItIs()
+    {
+        var timeout = new TimeoutException("no reply from 192.0.2.1:25 within 00:00:30");
+
+        var exported = Assert.Single(Export(RecipientAddressMode.Masked, timeout));
+
+        Assert.Equal(timeout.ToString(), exported.Exception);
+        Assert.Equal(typeof(TimeoutException), exported.ExceptionType);
+    }
+
+    [Fact]
+    public void Exception_WithAddresses_UnderClear_IsExportedAsItIs()
+    {
+        var reply = new InvalidOperationException("550 5.1.1 <bob@example.com>: Recipient address rejected");
+
+        var exported = Assert.Single(Export(RecipientAddressMode.Clear, reply));
+
+        Assert.Equal(reply.ToString(), exported.Exception);
+        Assert.Equal(typeof(InvalidOperationException), exported.ExceptionType);
+    }
+
+    private static List<CapturedLog> Export(RecipientAddressMode mode, Exception exception)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Telemetry:RecipientAddresses"] = mode.ToString() })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddMtaOpenTelemetry(configuration, "mta-test");
+        var captured = new CapturedTelemetry();
+        captured.AddTo(services);
+        using (var provider = services.BuildServiceProvider())
+        {
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("MtaServerless.Pipeline.Deliver.SmtpRelay").LogWarning(exception, "Relay failed");
+        }
+
+        return [.. captured.Logs];
+    }
+}
