@@ -33,9 +33,9 @@ internal sealed partial class AddressRedactionProcessor(IOptions<TelemetryOption
             data.FormattedMessage = Redact(message);
         }
 
-        if (data.Exception is { } exception and not RedactedException && Address().IsMatch(exception.ToString()))
+        if (data.Exception is { } exception and not RedactedException && exception.ToString() is var text && Address().IsMatch(text))
         {
-            data.Exception = new RedactedException(exception, Redact);
+            data.Exception = new RedactedException(exception, Redact(exception.Message), Redact(text));
         }
     }
 

@@ -5,12 +5,12 @@ namespace MtaServerless.Telemetry;
 /// echoes the recipient, say): its message and its full text, inner exceptions and stack traces included,
 /// with every address protected. Exporters report this type; the original's opens the message and the text.
 /// </summary>
-internal sealed class RedactedException(Exception original, Func<string, string> redact)
-    : Exception($"{original.GetType().FullName}: {redact(original.Message)}")
+/// <param name="message">The original's message, redacted.</param>
+/// <param name="text">The original's <see cref="Exception.ToString"/>, redacted.</param>
+internal sealed class RedactedException(Exception original, string message, string text)
+    : Exception($"{original.GetType().FullName}: {message}")
 {
-    private readonly string _text = redact(original.ToString());
-
     public override string? StackTrace { get; } = original.StackTrace;
 
-    public override string ToString() => _text;
+    public override string ToString() => text;
 }
