@@ -23,6 +23,8 @@ public sealed class RemoteFaultTests(AzuriteFixture azurite) : IClassFixture<Azu
     private PipelineHarness _pipeline = null!;
     private ScriptedSmtpServer? _server;
 
+    public static TheoryData<RemoteFault> Faults { get; } = new(Enum.GetValues<RemoteFault>());
+
     public enum RemoteFault
     {
         ShutdownAtRcpt,
@@ -45,10 +47,7 @@ public sealed class RemoteFaultTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Theory]
-    [InlineData(RemoteFault.ShutdownAtRcpt)]
-    [InlineData(RemoteFault.ShutdownAfterTheFinalDot)]
-    [InlineData(RemoteFault.TlsHandshakeFails)]
-    [InlineData(RemoteFault.StallAfterTheFinalDot)]
+    [MemberData(nameof(Faults))]
     public async Task Deliver_RemoteFailsOnceThenRecovers_DeferredThenDeliveredOnce(RemoteFault fault)
     {
         var route = Start(fault, failures: 1);
@@ -70,10 +69,7 @@ public sealed class RemoteFaultTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Theory]
-    [InlineData(RemoteFault.ShutdownAtRcpt)]
-    [InlineData(RemoteFault.ShutdownAfterTheFinalDot)]
-    [InlineData(RemoteFault.TlsHandshakeFails)]
-    [InlineData(RemoteFault.StallAfterTheFinalDot)]
+    [MemberData(nameof(Faults))]
     public async Task Deliver_RemoteStillFailingAtTheEndOfTheLifetime_BouncesWithADsn(RemoteFault fault)
     {
         var route = Start(fault, failures: int.MaxValue);
