@@ -20,6 +20,9 @@ public sealed class PipelineOptions
     /// <summary>When set, a recipient still deferred this long after arrival gets one delay-warning DSN (Postfix's delay_warning_time); off by default.</summary>
     public TimeSpan? DelayWarningAfter { get; set; }
 
+    /// <summary>A failure DSN returns the whole message up to this many octets (Postfix's bounce_size_limit); a larger one, its headers only.</summary>
+    public long DsnMaxReturnedSize { get; set; } = 50_000;
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Per SMTP command; MailKit applies it to every read and write.</summary>

@@ -82,8 +82,8 @@ public sealed class ExtensionAndLimitTests(EdgeStorageFixture storage) : IClassF
         await using var edge = await EdgeServer.StartAsync(storage);
         await using var client = await edge.ConnectAsync();
         await client.GreetAsync();
-        await client.CommandAsync("MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ314159 BODY=8BITMIME SIZE=40", "250 2.1.0");
-        await client.CommandAsync("RCPT TO:<b@example.com> NOTIFY=failure,delay ORCPT=rfc822;b@example.com", "250 2.1.5");
+        await client.CommandAsync("MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ+2B314159 BODY=8BITMIME SIZE=40", "250 2.1.0");
+        await client.CommandAsync("RCPT TO:<b@example.com> NOTIFY=failure,delay ORCPT=rfc822;b+2Bold@example.com", "250 2.1.5");
         await client.CommandAsync("RCPT TO:<c@example.com> NOTIFY=NEVER", "250 2.1.5");
 
         await client.SendAsync("BDAT 20\r\nSubject: chunked\r\n\r\nBDAT 0\r\nBDAT 8 LAST\r\n.body.\r\n");
@@ -93,12 +93,12 @@ public sealed class ExtensionAndLimitTests(EdgeStorageFixture storage) : IClassF
         await client.ExpectAsync("250 2.0.0 Ok: queued as ");
         var message = Assert.Single(edge.Spool.Committed);
         Assert.Equal("Subject: chunked\r\n\r\n.body.\r\n", Encoding.ASCII.GetString(message.Body));
-        Assert.Equal("HDRS", message.Envelope.Ret);
-        Assert.Equal("QQ314159", message.Envelope.EnvId);
+        Assert.Equal(DsnReturn.Headers, message.Envelope.Ret);
+        Assert.Equal("QQ+314159", message.Envelope.EnvId);
         Assert.Equal("8BITMIME", message.Envelope.Body);
         Assert.Equal(40, message.Envelope.DeclaredSize);
-        Assert.Equal(["FAILURE,DELAY", "NEVER"], message.Envelope.Recipients.Select(r => r.Notify));
-        Assert.Equal(["rfc822;b@example.com", null], message.Envelope.Recipients.Select(r => r.Orcpt));
+        Assert.Equal([DsnNotify.Failure | DsnNotify.Delay, DsnNotify.Never], message.Envelope.Recipients.Select(r => r.Notify));
+        Assert.Equal([new OriginalRecipient("rfc822", "b+old@example.com"), null], message.Envelope.Recipients.Select(r => r.Orcpt));
     }
 
     [Fact]

@@ -80,12 +80,8 @@ wait_port() {
 }
 
 # ---------------------------------------------------------------- Postfix (smtp-source, smtp-sink, smtpd)
-if ! command -v smtp-source >/dev/null || [[ ! -x /usr/lib/postfix/sbin/smtpd ]]; then
-  log "installing postfix from apt (no configuration, not started)"
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null; }
-fi
+log "postfix from apt when missing (no configuration, not started)"
+"$ROOT/tests/postfix/postfix-instance.sh" install
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   log "building $PROJECT (Release)"
@@ -101,35 +97,15 @@ PID_SINK_D=$!; PIDS+=("$PID_SINK_D")
 
 PORT_D=$(free_port)
 POSTFIX_DIR=$WORK/postfix
-mkdir -p "$POSTFIX_DIR/etc" "$POSTFIX_DIR/queue" "$POSTFIX_DIR/data"
-chown postfix "$POSTFIX_DIR/data"
-cat >"$POSTFIX_DIR/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $POSTFIX_DIR/queue
-data_directory = $POSTFIX_DIR/data
+"$ROOT/tests/postfix/postfix-instance.sh" create "$POSTFIX_DIR" "$PORT_D" <<EOF
 myhostname = postfix.bench.invalid
 mydomain = bench.invalid
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
 relayhost = [127.0.0.1]:$SINK_D
-smtpd_relay_restrictions = permit_mynetworks, reject
-# loopback only: no DNS for the client name
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
 default_process_limit = 300
 # keep every daemon alive through a run, so its CPU time stays readable in /proc
 max_idle = 3600s
 max_use = 1000000
 EOF
-# The distribution's master.cf without chroot and without the port-25 listener, plus ours.
-awk '/^smtp[ \t]+inet/ {next} /^[a-z]/ && NF >= 8 {$5 = "n"} {print}' /etc/postfix/master.cf >"$POSTFIX_DIR/etc/master.cf"
-echo "127.0.0.1:$PORT_D inet n - n - - smtpd" >>"$POSTFIX_DIR/etc/master.cf"
 
 postfix -c "$POSTFIX_DIR/etc" start >"$WORK/postfix-start.log" 2>&1 || { cat "$WORK/postfix-start.log"; exit 1; }
 wait_port "$PORT_D"

@@ -44,8 +44,11 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
 
     public bool IsSecure => Tls is not null;
 
-    /// <summary>The RFC 3848 <c>with</c> keyword for the Received header.</summary>
-    public string Protocol => !_extended ? "SMTP" : "ESMTP" + (IsSecure ? "S" : string.Empty) + (AuthUser is null ? string.Empty : "A");
+    /// <summary>
+    /// The <c>with</c> keyword of the Received header: RFC 3848's SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA, or for a
+    /// transaction that declared SMTPUTF8 RFC 6531 3.7.3's UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA.
+    /// </summary>
+    public string Protocol => !_extended ? "SMTP" : (SmtpUtf8 ? "UTF8SMTP" : "ESMTP") + (IsSecure ? "S" : string.Empty) + (AuthUser is null ? string.Empty : "A");
 
     /// <summary>Whether a transaction may be opened without AUTH: the submission roles need it (RFC 6409).</summary>
     public bool MayStartTransaction => Listener.Role == ListenerRole.Mx || AuthUser is not null;
@@ -135,7 +138,7 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
 }
 
 /// <summary>The MAIL FROM parameters the envelope keeps.</summary>
-internal sealed record MailParameters(string? Body, bool SmtpUtf8, long? Size, string? Ret, string? EnvId)
+internal sealed record MailParameters(string? Body, bool SmtpUtf8, long? Size, DsnReturn? Ret, string? EnvId)
 {
     public static MailParameters None { get; } = new(null, false, null, null, null);
 }

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using MtaServerless.Core.Documents;
 
 namespace MtaServerless.Core.Deliveries;
 
@@ -25,9 +26,14 @@ public sealed class DeliveryEntity : ITableEntity
 
     public int Attempts { get; set; }
 
+    /// <summary>The outcome that decided the last attempt, as one reply line (<c>550 5.1.1 No such user</c>).</summary>
     public string? LastReply { get; set; }
 
+    /// <summary>The host that gave <see cref="LastReply"/>, or the one it is about (the last one tried).</summary>
     public string? RemoteHost { get; set; }
+
+    /// <summary>True when <see cref="LastReply"/> is the next hop's own reply, false when this MTA decided it.</summary>
+    public bool ReplyFromHost { get; set; }
 
     public DateTimeOffset QueuedAt { get; set; }
 
@@ -39,10 +45,10 @@ public sealed class DeliveryEntity : ITableEntity
     /// <summary>After this instant a lease is abandoned (its worker crashed) and another run may take the recipient.</summary>
     public DateTimeOffset? LeaseExpiresAt { get; set; }
 
-    /// <summary>The RCPT NOTIFY parameter (RFC 3461), e.g. <c>FAILURE,DELAY</c> or <c>NEVER</c>; null when the client gave none.</summary>
+    /// <summary>The RCPT NOTIFY parameter (RFC 3461) as its keywords, e.g. <c>FAILURE,DELAY</c> or <c>NEVER</c>; null when the client gave none.</summary>
     public string? Notify { get; set; }
 
-    /// <summary>The RCPT ORCPT parameter as received (<c>rfc822;addr</c>); it becomes Original-Recipient in a DSN.</summary>
+    /// <summary>The RCPT ORCPT parameter decoded (<c>rfc822;addr</c>); it is passed on to the next hop and becomes Original-Recipient in a DSN.</summary>
     public string? Orcpt { get; set; }
 
     /// <summary>
@@ -52,6 +58,28 @@ public sealed class DeliveryEntity : ITableEntity
     public bool DsnPending { get; set; }
 
     public bool IsFinal => DeliveryStatus.IsFinal(Status);
+
+    public DsnNotify GetNotify() => Notify is { Length: > 0 } keywords && DsnNotifyKeywords.TryParse(keywords, out var notify) ? notify : DsnNotify.None;
+
+    public OriginalRecipient? GetOriginalRecipient() => OriginalRecipient.TryParse(Orcpt);
+
+    public void SetDsnParameters(DsnNotify notify, OriginalRecipient? orcpt)
+    {
+        Notify = notify == DsnNotify.None ? null : DsnNotifyKeywords.Format(notify);
+        Orcpt = orcpt?.ToString();
+    }
+
+    /// <returns>The outcome of the last attempt; null before any.</returns>
+    public DeliveryOutcome? GetOutcome() =>
+        LastReply is null ? null : DeliveryOutcome.Parse(LastReply, ReplyFromHost ? OutcomeSource.Remote : OutcomeSource.Local, RemoteHost);
+
+    public void SetOutcome(DeliveryOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        LastReply = outcome.ToString();
+        RemoteHost = outcome.Host;
+        ReplyFromHost = outcome.Source == OutcomeSource.Remote;
+    }
 
     public static DeliveryEntity Queued(string messageId, string recipient, string route, DateTimeOffset now) => new()
     {

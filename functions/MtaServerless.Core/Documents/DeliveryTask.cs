@@ -6,9 +6,10 @@ namespace MtaServerless.Core.Documents;
 /// <param name="Headers">Trace headers, CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
 /// <param name="Attempt">1 for the first attempt; a re-scheduled task carries the next number.</param>
 /// <param name="FirstAttemptAt">When the message was accepted; retries stop at the maximum lifetime counted from here.</param>
-/// <param name="Ret">The MAIL RET parameter (RFC 3461): <c>HDRS</c> or <c>FULL</c>, what a DSN returns of the message.</param>
-/// <param name="EnvId">The MAIL ENVID parameter, echoed as Original-Envelope-Id in a DSN.</param>
+/// <param name="Ret">The MAIL RET parameter (RFC 3461): what a failure DSN returns of the message.</param>
+/// <param name="EnvId">The MAIL ENVID parameter, decoded; passed on to a next hop that offers DSN and echoed as Original-Envelope-Id in our DSNs.</param>
 /// <param name="DelayWarned">True once a delay-warning DSN went out for this task's recipients.</param>
+/// <param name="Body">The client's MAIL BODY parameter, passed on to a next hop that offers 8BITMIME.</param>
 public sealed record DeliveryTask(
     string Id,
     string Blob,
@@ -20,9 +21,10 @@ public sealed record DeliveryTask(
     DateTimeOffset FirstAttemptAt,
     bool SmtpUtf8,
     string? TraceParent = null,
-    string? Ret = null,
+    DsnReturn? Ret = null,
     string? EnvId = null,
-    bool DelayWarned = false) : IVersionedDocument
+    bool DelayWarned = false,
+    string? Body = null) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

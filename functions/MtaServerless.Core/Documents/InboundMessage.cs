@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MtaServerless.Core.Documents;
 
 /// <summary>The <c>inbound</c> queue document: one accepted SMTP transaction.</summary>
@@ -15,16 +17,23 @@ public sealed record InboundMessage(
 
 /// <summary>MAIL FROM and its parameters, and the accepted recipients with their DSN parameters.</summary>
 /// <param name="MailFrom">The reverse path without angle brackets; empty for the null sender <c>&lt;&gt;</c>.</param>
+/// <param name="Body">The MAIL BODY parameter (RFC 6152): <c>7BIT</c> or <c>8BITMIME</c>; null when the client gave none.</param>
+/// <param name="EnvId">The MAIL ENVID parameter (RFC 3461 4.4), decoded from xtext.</param>
 public sealed record Envelope(
     string MailFrom,
     IReadOnlyList<EnvelopeRecipient> Recipients,
     string? Body = null,
     bool SmtpUtf8 = false,
     long? DeclaredSize = null,
-    string? Ret = null,
+    DsnReturn? Ret = null,
     string? EnvId = null);
 
-public sealed record EnvelopeRecipient(string Address, string? Notify = null, string? Orcpt = null);
+/// <param name="Notify">The RCPT NOTIFY parameter; <see cref="DsnNotify.None"/> when the client gave none.</param>
+/// <param name="Orcpt">The RCPT ORCPT parameter, decoded from xtext.</param>
+public sealed record EnvelopeRecipient(
+    string Address,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] DsnNotify Notify = DsnNotify.None,
+    OriginalRecipient? Orcpt = null);
 
 /// <summary>What the edge knew about the client when it accepted the message; it becomes the <c>Received:</c> header.</summary>
 /// <param name="Protocol">The RFC 3848 <c>with</c> keyword: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA.</param>

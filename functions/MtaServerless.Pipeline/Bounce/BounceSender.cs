@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MimeKit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Spool;
@@ -18,6 +19,9 @@ namespace MtaServerless.Pipeline.Bounce;
 /// </summary>
 public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<BounceSender> logger)
 {
+    /// <summary>Every blob the pipeline writes has CRLF line ends, whatever the platform's.</summary>
+    private static readonly FormatOptions Format = CreateFormat();
+
     /// <summary>
     /// Sends the failure DSN owed for bounced recipients, then records that it went out. A crash in
     /// between sends it again on the next run: a DSN is owed at least once, and never lost.
@@ -59,7 +63,7 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
             return null;
         }
 
-        var reported = recipients.Where(r => Wants(r.Notify, kind)).ToList();
+        var reported = recipients.Where(r => DsnNotifyKeywords.Wants(r.GetNotify(), Notify(kind))).ToList();
         if (reported.Count == 0)
         {
             return null;
@@ -69,10 +73,10 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
         var now = time.GetUtcNow();
         await using var stored = await StoredMessage.DownloadAsync(storage, source.Blob, source.Headers, cancellationToken).ConfigureAwait(false);
         var original = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
-        var dsn = DsnBuilder.Build(kind, source, reported, original, reportingMta, now, retryUntil);
+        var dsn = DsnBuilder.Build(kind, source, reported, original, Returned(kind, source.Ret, stored.Length), reportingMta, now, retryUntil);
 
         await using var transaction = await spool.BeginAsync(now, cancellationToken).ConfigureAwait(false);
-        await dsn.WriteToAsync(transaction.Body, cancellationToken).ConfigureAwait(false);
+        await dsn.WriteToAsync(Format, transaction.Body, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(string.Empty, [new EnvelopeRecipient(source.MailFrom)], SmtpUtf8: !Ascii(source.MailFrom));
         var session = new SessionInfo("127.0.0.1", reportingMta, "LOCAL", "dsn", now, reportingMta);
         await transaction.CommitAsync(envelope, session, source.TraceParent, cancellationToken).ConfigureAwait(false);
@@ -80,19 +84,25 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
         return transaction.Id;
     }
 
-    /// <summary>Without NOTIFY the MTA decides (RFC 3461 4.1): failures and delays are reported; NEVER reports nothing.</summary>
-    private static bool Wants(string? notify, DsnKind kind)
-    {
-        if (string.IsNullOrWhiteSpace(notify))
-        {
-            return true;
-        }
+    /// <summary>RFC 3461 4.3: RET=FULL asks for the message in a failure report, up to our limit (Postfix's bounce_size_limit); every other report returns headers.</summary>
+    private DsnReturn Returned(DsnKind kind, DsnReturn? ret, long size) =>
+        kind == DsnKind.Failed && ret != DsnReturn.Headers && size <= options.Value.DsnMaxReturnedSize ? DsnReturn.Full : DsnReturn.Headers;
 
-        var keywords = notify.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        return keywords.Contains(kind == DsnKind.Failed ? "FAILURE" : "DELAY", StringComparer.OrdinalIgnoreCase);
-    }
+    private static DsnNotify Notify(DsnKind kind) => kind switch
+    {
+        DsnKind.Failed => DsnNotify.Failure,
+        DsnKind.Delayed => DsnNotify.Delay,
+        _ => DsnNotify.Success,
+    };
 
     private static bool Ascii(string value) => value.All(char.IsAscii);
+
+    private static FormatOptions CreateFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
 
     [LoggerMessage(EventId = 3501, Level = LogLevel.Information, Message = "Message {MessageId} has the null sender: no DSN for its {Count} failed recipients")]
     private static partial void LogNullSender(ILogger logger, string messageId, int count);

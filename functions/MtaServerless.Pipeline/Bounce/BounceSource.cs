@@ -4,7 +4,7 @@ namespace MtaServerless.Pipeline.Bounce;
 
 /// <summary>What a DSN needs to know about the original message, from an inbound document or a delivery task.</summary>
 /// <param name="Headers">The trace headers this MTA added, so that the returned message shows them.</param>
-public sealed record BounceSource(string Id, string Blob, string MailFrom, string Headers, DateTimeOffset ArrivedAt, string? Ret, string? EnvId, string? TraceParent)
+public sealed record BounceSource(string Id, string Blob, string MailFrom, string Headers, DateTimeOffset ArrivedAt, DsnReturn? Ret, string? EnvId, string? TraceParent)
 {
     public static BounceSource From(DeliveryTask task)
     {

@@ -3,33 +3,39 @@ using System.Text;
 using MimeKit;
 using MimeKit.Utils;
 using MtaServerless.Core.Deliveries;
-using MtaServerless.Pipeline.Telemetry;
+using MtaServerless.Core.Documents;
 
 namespace MtaServerless.Pipeline.Bounce;
 
 /// <summary>
 /// Builds RFC 3464 delivery status notifications with MimeKit: <c>multipart/report;
 /// report-type=delivery-status</c> holding a human-readable part, the <c>message/delivery-status</c>
-/// fields, and the original message or only its headers as RET asked.
+/// fields, and the original message or only its headers. A failure report returns the whole message when
+/// RET does not say HDRS and it is not larger than the configured limit; every other report, headers only.
 /// </summary>
 public static class DsnBuilder
 {
-    public static MimeMessage Build(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, MimeMessage original, string reportingMta, DateTimeOffset now, DateTimeOffset? retryUntil)
+    public static MimeMessage Build(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, MimeMessage original, DsnReturn returned, string reportingMta, DateTimeOffset now, DateTimeOffset? retryUntil)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(recipients);
         ArgumentNullException.ThrowIfNull(original);
         var report = new MultipartReport("delivery-status")
         {
-            new TextPart("plain") { Text = HumanText(kind, recipients, reportingMta) },
+            new TextPart("plain") { Text = HumanText(kind, recipients, returned, reportingMta) },
             Status(kind, source, recipients, reportingMta, now, retryUntil),
-            Returned(source, original),
+            Returned(original, returned),
         };
 
         var dsn = new MimeMessage();
         dsn.From.Add(new MailboxAddress("Mail Delivery System", $"MAILER-DAEMON@{reportingMta}"));
         dsn.To.Add(new MailboxAddress(string.Empty, source.MailFrom));
-        dsn.Subject = kind == DsnKind.Failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)";
+        dsn.Subject = kind switch
+        {
+            DsnKind.Failed => "Undelivered Mail Returned to Sender",
+            DsnKind.Delayed => "Delayed Mail (still being retried)",
+            _ => "Successful Mail Delivery Report",
+        };
         dsn.Date = now;
         dsn.MessageId = MimeUtils.GenerateMessageId(reportingMta);
         if (original.MessageId is { Length: > 0 } originalId)
@@ -41,13 +47,6 @@ public static class DsnBuilder
         dsn.Headers.Add("Auto-Submitted", "auto-replied");
         dsn.Body = report;
         return dsn;
-    }
-
-    /// <summary>The RFC 3463 status in an SMTP reply ("550 5.7.1 ..."), read as the telemetry reads it; a failure without a readable reply code is permanent.</summary>
-    public static string StatusOf(string? reply)
-    {
-        var status = ReplyStatus.Parse(reply ?? string.Empty).EnhancedCode;
-        return status[0] is '4' or '5' ? status : "5.0.0";
     }
 
     private static MessageDeliveryStatus Status(DsnKind kind, BounceSource source, IReadOnlyList<DeliveryEntity> recipients, string reportingMta, DateTimeOffset now, DateTimeOffset? retryUntil)
@@ -63,19 +62,20 @@ public static class DsnBuilder
         status.StatusGroups.Add(perMessage);
         foreach (var recipient in recipients)
         {
+            var outcome = recipient.GetOutcome();
             var fields = new HeaderList();
-            if (recipient.Orcpt is { Length: > 0 } orcpt)
+            if (recipient.GetOriginalRecipient() is { } original)
             {
-                fields.Add("Original-Recipient", orcpt.Contains(';', StringComparison.Ordinal) ? orcpt : $"rfc822; {orcpt}");
+                fields.Add("Original-Recipient", $"{original.AddressType}; {original.Address}");
             }
 
             fields.Add("Final-Recipient", $"rfc822; {recipient.Recipient}");
-            fields.Add("Action", kind == DsnKind.Failed ? "failed" : "delayed");
-            fields.Add("Status", kind == DsnKind.Delayed ? "4" + StatusOf(recipient.LastReply)[1..] : StatusOf(recipient.LastReply));
-            if (recipient.RemoteHost is { Length: > 0 } remote)
+            fields.Add("Action", kind.ToString().ToLowerInvariant());
+            fields.Add("Status", StatusOf(kind, outcome).ToString());
+            if (outcome is { Source: OutcomeSource.Remote, Host: { Length: > 0 } remote })
             {
                 fields.Add("Remote-MTA", $"dns; {remote}");
-                fields.Add("Diagnostic-Code", $"smtp; {recipient.LastReply}");
+                fields.Add("Diagnostic-Code", $"smtp; {outcome}");
             }
 
             fields.Add("Last-Attempt-Date", DateUtils.FormatDate(now));
@@ -90,36 +90,49 @@ public static class DsnBuilder
         return status;
     }
 
-    private static MimeEntity Returned(BounceSource source, MimeMessage original)
+    /// <summary>RFC 3464 2.3.4: the status that fits the action; a failure without a known outcome is permanent (RFC 3463 X.0.0).</summary>
+    private static EnhancedStatusCode StatusOf(DsnKind kind, DeliveryOutcome? outcome) => kind switch
     {
-        if (string.Equals(source.Ret, "HDRS", StringComparison.OrdinalIgnoreCase))
-        {
-            var headersOnly = new MimeMessage();
-            headersOnly.Headers.Clear();
-            foreach (var header in original.Headers)
-            {
-                headersOnly.Headers.Add(header);
-            }
+        DsnKind.Delayed => (outcome?.Status ?? new EnhancedStatusCode(4, 0, 0)).WithClass(4),
+        DsnKind.Failed => outcome is { IsSuccess: false } failed ? failed.Status : new EnhancedStatusCode(5, 0, 0),
+        _ => outcome is { IsSuccess: true } delivered ? delivered.Status : new EnhancedStatusCode(2, 0, 0),
+    };
 
-            return new TextRfc822Headers { Message = headersOnly };
+    private static MimeEntity Returned(MimeMessage original, DsnReturn returned)
+    {
+        if (returned == DsnReturn.Full)
+        {
+            return new MessagePart("rfc822") { Message = original };
         }
 
-        return new MessagePart("rfc822") { Message = original };
+        var headersOnly = new MimeMessage();
+        headersOnly.Headers.Clear();
+        foreach (var header in original.Headers)
+        {
+            headersOnly.Headers.Add(header);
+        }
+
+        return new TextRfc822Headers { Message = headersOnly };
     }
 
-    private static string HumanText(DsnKind kind, IReadOnlyList<DeliveryEntity> recipients, string reportingMta)
+    private static string HumanText(DsnKind kind, IReadOnlyList<DeliveryEntity> recipients, DsnReturn returned, string reportingMta)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"This is the mail system at {reportingMta}.\r\n\r\n");
-        text.Append(kind == DsnKind.Failed
-            ? "Your message could not be delivered to one or more recipients. It is attached below.\r\n\r\n"
-            : "Your message has not been delivered yet to one or more recipients. Delivery is still being retried; you need not send it again.\r\n\r\n");
+        text.Append(kind switch
+        {
+            DsnKind.Failed => "Your message could not be delivered to one or more recipients.",
+            DsnKind.Delayed => "Your message has not been delivered yet to one or more recipients. Delivery is still being retried; you need not send it again.",
+            DsnKind.Delivered => "Your message was delivered to the mailboxes of the recipients below.",
+            _ => "Your message was relayed to the mail servers of the recipients below, which do not report on delivery: no further success report will come.",
+        });
+        text.Append(returned == DsnReturn.Full ? " It is attached below." : " Its headers are attached below.");
+        text.Append("\r\n\r\n");
         foreach (var recipient in recipients)
         {
-            text.Append(CultureInfo.InvariantCulture, $"<{recipient.Recipient}>: {recipient.LastReply}\r\n");
+            text.Append(CultureInfo.InvariantCulture, $"<{recipient.Recipient}>: {recipient.GetOutcome()}\r\n");
         }
 
         return text.ToString();
     }
-
 }

@@ -58,7 +58,7 @@ public sealed partial class DeliverStage(
         List<RelayResult> results;
         try
         {
-            results = await DispatchAsync(task, leased.Held.Select(l => l.Recipient).ToList(), DsnOf(task, leased.Held), cancellationToken).ConfigureAwait(false);
+            results = await DispatchAsync(task, EnvelopeOf(task, leased.Held.Select(l => l.Record)), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -70,22 +70,22 @@ public sealed partial class DeliverStage(
         await RecordAsync(task, leased.Held, results, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 3461 6.2: what the sender asked of DSNs travels on with the message.</summary>
-    private static DsnRequest? DsnOf(DeliveryTask task, IReadOnlyList<Lease> held)
-    {
-        var request = new DsnRequest(
-            task.Ret,
-            task.EnvId,
-            held.Where(l => l.Record.Notify is { Length: > 0 }).ToDictionary(l => l.Recipient, l => l.Record.Notify!, StringComparer.OrdinalIgnoreCase));
-        return request.IsEmpty ? null : request;
-    }
+    /// <summary>RFC 3461 6.2: what the sender asked of DSNs and BODY travel on with the message.</summary>
+    private static RelayEnvelope EnvelopeOf(DeliveryTask task, IEnumerable<DeliveryEntity> recipients) => new(
+        task.MailFrom,
+        recipients.Select(r => new RelayRecipient(r.Recipient, r.GetNotify(), r.GetOriginalRecipient())).ToList(),
+        task.SmtpUtf8,
+        task.Body,
+        task.Ret,
+        task.EnvId);
 
-    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, IReadOnlyList<string> recipients, DsnRequest? dsn, CancellationToken cancellationToken)
+    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, RelayEnvelope envelope, CancellationToken cancellationToken)
     {
         var route = task.Route;
+        var recipients = envelope.Recipients.Select(r => r.Address).ToList();
         if (route.Action == RouteAction.Reject)
         {
-            return [RelayResult.ForAll(string.Empty, recipients, 550, $"550 5.7.1 {route.RejectText ?? "Recipient rejected"}")];
+            return [RelayResult.ForAll(recipients, LocalOutcomes.RejectedByRoute(route.RejectText))];
         }
 
         await using var stored = await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false);
@@ -94,21 +94,20 @@ public sealed partial class DeliverStage(
             return [await mailboxes.DeliverAsync(task.Id, task.FirstAttemptAt, task.MailFrom, recipients, stored, cancellationToken).ConfigureAwait(false)];
         }
 
-        var message = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
         if (route.Action == RouteAction.Smarthost)
         {
             var hop = new NextHop(route.Host ?? throw new InvalidOperationException($"Route '{route.Pattern}' has no host."), route.Port);
-            return [await relay.RelayAsync(route, [hop], new RelayEnvelope(task.MailFrom, recipients, task.SmtpUtf8, dsn), message, cancellationToken).ConfigureAwait(false)];
+            return [await relay.RelayAsync(route, [hop], envelope, stored, cancellationToken).ConfigureAwait(false)];
         }
 
         // MX: one lookup and one transaction per recipient domain.
         var results = new List<RelayResult>();
-        foreach (var domain in recipients.GroupBy(r => MailboxAddress.Parse(r).Domain, StringComparer.Ordinal))
+        foreach (var domain in envelope.Recipients.GroupBy(r => MailboxAddress.Parse(r.Address).Domain, StringComparer.Ordinal))
         {
             var resolution = await mx.ResolveAsync(domain.Key, route.Port, cancellationToken).ConfigureAwait(false);
-            results.Add(resolution.Succeeded
-                ? await relay.RelayAsync(route, resolution.Hosts, new RelayEnvelope(task.MailFrom, [.. domain], task.SmtpUtf8, dsn), message, cancellationToken).ConfigureAwait(false)
-                : RelayResult.ForAll(string.Empty, domain, resolution.FailureCode, resolution.FailureReply!));
+            results.Add(resolution.Failure is { } failure
+                ? RelayResult.ForAll(domain.Select(r => r.Address), failure)
+                : await relay.RelayAsync(route, resolution.Hosts, envelope with { Recipients = [.. domain] }, stored, cancellationToken).ConfigureAwait(false));
         }
 
         return results;
@@ -120,19 +119,19 @@ public sealed partial class DeliverStage(
         var now = time.GetUtcNow();
         var expiresAt = task.FirstAttemptAt + _options.MaxLifetime;
         var expired = now >= expiresAt;
-        var decided = new List<(LeaseResult Result, RecipientOutcome Outcome, RelayResult Relay)>(held.Count);
+        var decided = new List<(LeaseResult Result, RelayResult Relay)>(held.Count);
         foreach (var result in results)
         {
             foreach (var outcome in result.Outcomes)
             {
-                var (status, reply) = outcome switch
+                var (status, reported) = outcome.Outcome switch
                 {
-                    { IsSuccess: true } => (DeliveryStatus.Delivered, outcome.Reply),
-                    { IsTransient: true } when !expired => (DeliveryStatus.Deferred, outcome.Reply),
-                    { IsTransient: true } => (DeliveryStatus.Bounced, $"{outcome.Reply} (gave up after {_options.MaxLifetime.TotalHours:0.#} hours)"),
-                    _ => (DeliveryStatus.Bounced, outcome.Reply),
+                    { IsSuccess: true } => (DeliveryStatus.Delivered, outcome.Outcome),
+                    { IsTransient: true } when !expired => (DeliveryStatus.Deferred, outcome.Outcome),
+                    { IsTransient: true } => (DeliveryStatus.Bounced, LocalOutcomes.Expired(outcome.Outcome, _options.MaxLifetime)),
+                    _ => (DeliveryStatus.Bounced, outcome.Outcome),
                 };
-                decided.Add((new LeaseResult(byRecipient[outcome.Recipient], status, reply, result.RemoteHost), outcome, result));
+                decided.Add((new LeaseResult(byRecipient[outcome.Recipient], status, reported), result));
             }
         }
 
@@ -147,24 +146,37 @@ public sealed partial class DeliverStage(
 
         var written = await leases.CompleteAsync(decided.Select(d => d.Result).ToList(), task.Attempt, now, cancellationToken).ConfigureAwait(false);
         // Only results that were written are reported: a run that lost a lease leaves the telling to the run that holds it.
-        foreach (var (result, outcome, relay) in decided.Where(d => written.Contains(d.Result.Lease.Record)))
+        foreach (var (result, relay) in decided.Where(d => written.Contains(d.Result.Lease.Record)))
         {
             if (result.Status == DeliveryStatus.Deferred)
             {
-                events.Deferred(task, result.Lease.Recipient, result.Reply, result.RemoteHost, nextAttempt);
+                events.Deferred(task, result.Lease.Recipient, result.Outcome, nextAttempt);
             }
             else
             {
-                events.Completed(task, outcome, relay, now);
+                events.Completed(task, result.Lease.Recipient, result.Outcome, relay.Tls, now);
             }
         }
 
+        await ReportSuccessAsync(task, decided.Where(d => d.Result.Status == DeliveryStatus.Delivered && written.Contains(d.Result.Lease.Record)).ToList(), cancellationToken).ConfigureAwait(false);
         if (warn)
         {
             await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Deferred).ToList(), expiresAt, cancellationToken).ConfigureAwait(false);
         }
 
         await bounces.SettleAsync(BounceSource.From(task), written.Where(r => r.DsnPending).ToList(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// RFC 3461 5.2.2 and 5.2.3: NOTIFY=SUCCESS gets "delivered" for a local mailbox, and "relayed" from a
+    /// hop that took the message without DSN; a hop that offers DSN received the request and reports itself.
+    /// </summary>
+    private async Task ReportSuccessAsync(DeliveryTask task, IReadOnlyList<(LeaseResult Result, RelayResult Relay)> delivered, CancellationToken cancellationToken)
+    {
+        var local = delivered.Where(d => d.Result.Outcome.Source == OutcomeSource.Local).Select(d => d.Result.Lease.Record).ToList();
+        var relayed = delivered.Where(d => d.Result.Outcome.Source == OutcomeSource.Remote && !d.Relay.NextHopOffersDsn).Select(d => d.Result.Lease.Record).ToList();
+        await bounces.SendAsync(DsnKind.Delivered, BounceSource.From(task), local, null, cancellationToken).ConfigureAwait(false);
+        await bounces.SendAsync(DsnKind.Relayed, BounceSource.From(task), relayed, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <returns>When the retry becomes visible.</returns>

@@ -203,15 +203,14 @@ public sealed record Lease(DeliveryEntity Record, string PreviousStatus)
     }
 }
 
-/// <summary>What a run learned for one held recipient: its new status and the reply that decided it.</summary>
-public sealed record LeaseResult(Lease Lease, string Status, string Reply, string RemoteHost)
+/// <summary>What a run learned for one held recipient: its new status and the outcome that decided it.</summary>
+public sealed record LeaseResult(Lease Lease, string Status, DeliveryOutcome Outcome)
 {
     public void Apply(int attempt, DateTimeOffset now)
     {
         var record = Lease.Record;
         record.Status = Status;
-        record.LastReply = Reply;
-        record.RemoteHost = RemoteHost.Length > 0 ? RemoteHost : null;
+        record.SetOutcome(Outcome);
         record.Attempts = attempt;
         record.UpdatedAt = now;
         record.LeaseOwner = null;

@@ -38,13 +38,13 @@ public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<M
             }
             else
             {
-                await WriteAsync(blob, messageId, recipient, Prefix(mailFrom, recipient, message.TraceHeaders), message.OpenRaw(), cancellationToken).ConfigureAwait(false);
+                await WriteAsync(blob, messageId, recipient, Prefix(mailFrom, recipient, message.TraceHeaders), message.OpenStored(), cancellationToken).ConfigureAwait(false);
             }
 
-            outcomes.Add(new RecipientOutcome(recipient, 250, "250 2.0.0 Delivered to the local mailbox"));
+            outcomes.Add(new RecipientOutcome(recipient, LocalOutcomes.DeliveredToMailbox));
         }
 
-        return new RelayResult(string.Empty, outcomes);
+        return new RelayResult(outcomes);
     }
 
     /// <summary>

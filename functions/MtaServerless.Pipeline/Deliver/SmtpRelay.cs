@@ -1,204 +1,269 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using MailKit;
-using MailKit.Net.Smtp;
-using MailKit.Security;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MimeKit;
+using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Telemetry;
+using MtaServerless.Pipeline.Deliver.Smtp;
 
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// Relays one message to the first next hop that takes the connection, with MailKit. A hop that
-/// cannot be reached, greets with anything but 220 or fails TLS is skipped for the next one; once a
-/// transaction starts, its replies decide, per recipient.
+/// Relays one message to the first next hop that takes a transaction. A hop that cannot be reached,
+/// greets with anything but 2xx, fails TLS where TLS is required or refuses our credentials is skipped
+/// for the next one; with opportunistic TLS a failed STARTTLS is retried on the same host in plaintext,
+/// as Postfix does at security level "may". Once a transaction starts, the hop's replies decide, per
+/// recipient; a failure of one hop is a deferral with its cause in the log, never an exception.
 /// </summary>
 public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCredentials credentials, ILogger<SmtpRelay> logger)
 {
-    /// <summary>Our own reply when no next hop could be reached: no remote host said anything.</summary>
-    public const string UnreachableReply = "451 4.4.1 No next hop could be reached";
+    /// <summary>QUIT ends a connection whose replies are all in: it is not worth more than this wait.</summary>
+    public static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(5);
 
     private readonly PipelineOptions _options = options.Value;
 
-    public async Task<RelayResult> RelayAsync(Route route, IReadOnlyList<NextHop> hops, RelayEnvelope envelope, MimeMessage message, CancellationToken cancellationToken)
+    public async Task<RelayResult> RelayAsync(Route route, IReadOnlyList<NextHop> hops, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(hops);
         ArgumentNullException.ThrowIfNull(envelope);
+        var recipients = envelope.Recipients.Select(r => r.Address).ToList();
         NetworkCredential? credential = null;
         if (route.CredentialRef is { Length: > 0 } reference && (credential = credentials.Find(reference)) is null)
         {
             LogMissingCredential(logger, route.Pattern, reference);
-            return RelayResult.ForAll(string.Empty, envelope.Recipients, 451, "451 4.3.5 Next hop is not configured");
+            return RelayResult.ForAll(recipients, LocalOutcomes.NotConfigured);
         }
 
+        DeliveryOutcome? failure = null;
         foreach (var hop in hops)
         {
-            // One dependency span per host tried: Application Insights shows each attempt with its outcome.
-            using var attempt = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
-                .SetTag("server.address", hop.Name)
-                .SetTag("server.port", hop.Port);
-            using var client = NewClient(route, envelope.Dsn);
-            if (!await TryConnectAsync(client, hop, route.Tls, cancellationToken).ConfigureAwait(false))
+            var attempt = await TryHopAsync(route, hop, route.Tls, credential, envelope, message, cancellationToken).ConfigureAwait(false);
+            if (attempt.TlsFailed && route.Tls == TlsMode.Opportunistic)
             {
-                attempt?.SetStatus(ActivityStatusCode.Error, "connect");
-                continue;
+                LogPlaintextFallback(logger, hop.ToString());
+                attempt = await TryHopAsync(route, hop, TlsMode.None, credential, envelope, message, cancellationToken).ConfigureAwait(false);
             }
 
-            var result = await TransactAsync(client, hop, credential, envelope, message, cancellationToken).ConfigureAwait(false);
-            attempt?.SetTag("smtp.tls", result.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', result.Outcomes.Select(o => o.Code).Distinct()));
-            return result;
+            if (attempt.Result is { } result)
+            {
+                return result;
+            }
+
+            failure = attempt.Failure;
         }
 
-        return RelayResult.ForAll(hops.Count > 0 ? hops[^1].Name : string.Empty, envelope.Recipients, 451, UnreachableReply);
+        return RelayResult.ForAll(recipients, failure ?? LocalOutcomes.Unreachable(null, "no next hop to try"));
     }
 
-    private RecordingSmtpClient NewClient(Route route, DsnRequest? dsn)
+    private async Task<HopAttempt> TryHopAsync(Route route, NextHop hop, TlsMode tls, NetworkCredential? credential, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
     {
-        var client = new RecordingSmtpClient(dsn)
-        {
-            LocalDomain = _options.HostName,
-            Timeout = (int)_options.CommandTimeout.TotalMilliseconds,
-        };
-        if (!route.VerifyCertificate)
-        {
-            // Unverified TLS (RFC 7435) still encrypts against passive listeners; verification is the route's opt-in.
-            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-        }
-
-        return client;
-    }
-
-    /// <returns>False when this hop is unusable and the next one should be tried.</returns>
-    private async Task<bool> TryConnectAsync(RecordingSmtpClient client, NextHop hop, TlsMode tls, CancellationToken cancellationToken)
-    {
-        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        connect.CancelAfter(_options.ConnectTimeout);
-        Socket? socket = null;
+        // One dependency span per host tried: Application Insights shows each attempt with its outcome.
+        using var span = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
+            .SetTag("server.address", hop.Name)
+            .SetTag("server.port", hop.Port);
+        var stage = HopStage.Connect;
+        HopConnection? connection = null;
         try
         {
-            if (hop.Address is { } address)
+            using (var connect = HopTimeout.Within(_options.ConnectTimeout, cancellationToken))
             {
-                socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                await socket.ConnectAsync(new IPEndPoint(address, hop.Port), connect.Token).ConfigureAwait(false);
-                await client.ConnectAsync(socket, hop.Name, hop.Port, SocketOptions(tls), connect.Token).ConfigureAwait(false);
+                connection = await HopConnection.OpenAsync(hop, connect.Token).ConfigureAwait(false);
+                if (tls == TlsMode.Implicit)
+                {
+                    stage = HopStage.Tls;
+                    await connection.UpgradeAsync(route.VerifyCertificate, connect.Token).ConfigureAwait(false);
+                }
+
+                stage = HopStage.Greeting;
+                var greeting = await connection.ReadReplyAsync(connect.Token).ConfigureAwait(false);
+                if (!greeting.IsPositive)
+                {
+                    return Unusable(span, hop, stage, $"greeted with {greeting}");
+                }
+            }
+
+            stage = HopStage.Hello;
+            if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } refusal)
+            {
+                return Unusable(span, hop, stage, $"answered EHLO with {refusal}");
+            }
+
+            if (tls == TlsMode.Required || (tls == TlsMode.Opportunistic && connection.Capabilities.StartTls))
+            {
+                stage = HopStage.Tls;
+                if (!connection.Capabilities.StartTls)
+                {
+                    return Unusable(span, hop, stage, "offers no STARTTLS");
+                }
+
+                if (await StartTlsAsync(connection, route.VerifyCertificate, cancellationToken).ConfigureAwait(false) is { } tlsRefusal)
+                {
+                    return Unusable(span, hop, stage, $"answered STARTTLS with {tlsRefusal}") with { TlsFailed = true };
+                }
+
+                stage = HopStage.Hello;
+                if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } secureRefusal)
+                {
+                    return Unusable(span, hop, stage, $"answered EHLO with {secureRefusal}");
+                }
+            }
+
+            if (credential is not null)
+            {
+                stage = HopStage.Authentication;
+                if (!await AuthenticateAsync(connection, credential, cancellationToken).ConfigureAwait(false))
+                {
+                    LogAuthenticationFailed(logger, hop.ToString());
+                    span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
+                    return new HopAttempt(null, LocalOutcomes.CredentialsRefused(hop.Name));
+                }
+            }
+
+            stage = HopStage.Transaction;
+            var transaction = new RelayTransaction(connection, envelope, _options);
+            var outcomes = await transaction.RunAsync(message, cancellationToken).ConfigureAwait(false);
+            if (transaction.Failure is { } broken)
+            {
+                LogTransactionFailed(logger, hop.ToString(), broken);
             }
             else
             {
-                await client.ConnectAsync(hop.Name, hop.Port, SocketOptions(tls), connect.Token).ConfigureAwait(false);
+                await QuitAsync(connection, cancellationToken).ConfigureAwait(false);
             }
 
-            return true;
+            span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.Code).Distinct()));
+            return new HopAttempt(new RelayResult(outcomes, connection.Tls, connection.Capabilities.Dsn), null);
         }
-        catch (SmtpCommandException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogGreetingRefused(logger, hop.ToString(), (int)ex.StatusCode, ex.Message);
+            // Refused, reset, timed out, a failed handshake, a protocol violation: this host is no use now, the next one may be.
+            LogHopFailed(logger, hop.ToString(), stage, ex);
+            return Unusable(span, hop, stage, Describe(stage, ex)) with { TlsFailed = stage == HopStage.Tls };
         }
-        catch (Exception ex) when (IsConnectionFailure(ex, cancellationToken))
+        finally
         {
-            LogConnectFailed(logger, hop.ToString(), ex);
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <returns>Null when the hop said hello; its refusal otherwise.</returns>
+    private async Task<HopReply?> HelloAsync(HopConnection connection, CancellationToken cancellationToken)
+    {
+        using var step = HopTimeout.Within(_options.CommandTimeout, cancellationToken);
+        var reply = await connection.HelloAsync(_options.HostName, step.Token).ConfigureAwait(false);
+        return reply.IsPositive ? null : reply;
+    }
+
+    /// <returns>Null once TLS is up; the hop's refusal of STARTTLS otherwise.</returns>
+    private async Task<HopReply?> StartTlsAsync(HopConnection connection, bool verifyCertificate, CancellationToken cancellationToken)
+    {
+        using var step = HopTimeout.Within(_options.CommandTimeout, cancellationToken);
+        var reply = await connection.CommandAsync("STARTTLS", step.Token).ConfigureAwait(false);
+        if (reply.Code != 220)
+        {
+            return reply;
         }
 
-        socket?.Dispose();
+        await connection.UpgradeAsync(verifyCertificate, step.Token).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>AUTH PLAIN, or LOGIN where PLAIN is not offered (RFC 4954); nothing of the exchange is logged.</summary>
+    private async Task<bool> AuthenticateAsync(HopConnection connection, NetworkCredential credential, CancellationToken cancellationToken)
+    {
+        using var step = HopTimeout.Within(_options.CommandTimeout, cancellationToken);
+        var mechanisms = connection.Capabilities.AuthMechanisms;
+        if (mechanisms.Contains("PLAIN"))
+        {
+            var reply = await connection.CommandAsync($"AUTH PLAIN {Base64($"\0{credential.UserName}\0{credential.Password}")}", step.Token).ConfigureAwait(false);
+            return reply.IsPositive;
+        }
+
+        if (mechanisms.Contains("LOGIN"))
+        {
+            var reply = await connection.CommandAsync("AUTH LOGIN", step.Token).ConfigureAwait(false);
+            if (reply.Code == 334)
+            {
+                reply = await connection.CommandAsync(Base64(credential.UserName), step.Token).ConfigureAwait(false);
+            }
+
+            if (reply.Code == 334)
+            {
+                reply = await connection.CommandAsync(Base64(credential.Password), step.Token).ConfigureAwait(false);
+            }
+
+            return reply.IsPositive;
+        }
+
         return false;
     }
 
-    private async Task<RelayResult> TransactAsync(RecordingSmtpClient client, NextHop hop, NetworkCredential? credential, RelayEnvelope envelope, MimeMessage message, CancellationToken cancellationToken)
+    private async Task QuitAsync(HopConnection connection, CancellationToken cancellationToken)
     {
-        var recipients = envelope.Recipients;
-        if (envelope.SmtpUtf8 && !client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
-        {
-            await QuitAsync(client, cancellationToken).ConfigureAwait(false);
-            return RelayResult.ForAll(hop.Name, recipients, 550, "550 5.6.7 Next hop does not accept internationalized mail (SMTPUTF8)");
-        }
-
-        using var transaction = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        transaction.CancelAfter(_options.DataTimeout);
+        using var step = HopTimeout.Within(QuitTimeout, cancellationToken);
         try
         {
-            if (credential is not null)
-            {
-                await client.AuthenticateAsync(credential, transaction.Token).ConfigureAwait(false);
-            }
-
-            var format = FormatOptions.Default.Clone();
-            format.International = envelope.SmtpUtf8;
-            var reply = await client.SendAsync(format, message, Mailbox(envelope.MailFrom), recipients.Select(Mailbox), transaction.Token).ConfigureAwait(false);
-            await QuitAsync(client, cancellationToken).ConfigureAwait(false);
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 250, $"250 {reply}")).ToList(), TlsOf(client));
+            await connection.CommandAsync("QUIT", step.Token).ConfigureAwait(false);
         }
-        catch (SmtpCommandException ex)
-        {
-            // A rejected command leaves the connection usable: the hop answered, and its reply decides.
-            LogCommandRejected(logger, hop.ToString(), (int)ex.StatusCode, ex.ErrorCode, ex.Message);
-            await QuitAsync(client, cancellationToken).ConfigureAwait(false);
-            var code = (int)ex.StatusCode;
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, code, $"{code} {ex.Message}")).ToList(), TlsOf(client));
-        }
-        catch (MailKit.Security.AuthenticationException ex)
-        {
-            LogAuthenticationFailed(logger, hop.ToString(), ex);
-            return RelayResult.ForAll(hop.Name, recipients, 451, "451 4.7.8 Next hop refused our credentials");
-        }
-        catch (Exception ex) when (IsConnectionFailure(ex, cancellationToken))
-        {
-            // An I/O or protocol failure mid-transaction drops the connection; the outcome is unknown, so it is retried later.
-            LogTransactionFailed(logger, hop.ToString(), ex);
-            return new RelayResult(hop.Name, recipients.Select(r => client.Outcome(r, 451, "451 4.4.2 Connection to the next hop was lost")).ToList(), TlsOf(client));
-        }
-    }
-
-    private static async Task QuitAsync(SmtpClient client, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or SmtpProtocolException or SmtpCommandException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The replies that matter are in; a failed QUIT changes nothing.
+            LogQuitFailed(logger, connection.Hop.ToString(), ex.GetType().Name);
         }
     }
 
-    private static MailboxAddress Mailbox(string address) => new(string.Empty, address);
-
-    private static string? TlsOf(SmtpClient client) => client.IsSecure ? client.SslProtocol.ToString() : null;
-
-    private static SecureSocketOptions SocketOptions(TlsMode tls) => tls switch
+    private static HopAttempt Unusable(Activity? span, NextHop hop, HopStage stage, string reason)
     {
-        TlsMode.None => SecureSocketOptions.None,
-        TlsMode.Required => SecureSocketOptions.StartTls,
-        TlsMode.Implicit => SecureSocketOptions.SslOnConnect,
-        _ => SecureSocketOptions.StartTlsWhenAvailable,
+        span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
+        return new HopAttempt(null, LocalOutcomes.Unreachable(hop.Name, $"{hop} {reason}"));
+    }
+
+    private static string Describe(HopStage stage, Exception ex) => ex switch
+    {
+        OperationCanceledException => $"timed out ({stage})",
+        System.Net.Sockets.SocketException socket => $"{socket.SocketErrorCode} ({stage})",
+        System.Security.Authentication.AuthenticationException => "failed the TLS handshake",
+        HopProtocolException => $"broke the SMTP protocol ({stage})",
+        _ => $"failed ({stage})",
     };
 
-    /// <summary>Network, TLS and protocol failures and timeouts; a cancelled host shutdown is not ours to answer.</summary>
-    private static bool IsConnectionFailure(Exception ex, CancellationToken cancellationToken) => ex switch
+    private static string Base64(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
+
+    private enum HopStage
     {
-        OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        SocketException or IOException or TimeoutException or SslHandshakeException or System.Security.Authentication.AuthenticationException
-            or SmtpProtocolException or ProtocolException or NotSupportedException => true,
-        _ => false,
-    };
+        Connect,
+        Greeting,
+        Hello,
+        Tls,
+        Authentication,
+        Transaction,
+    }
 
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Could not connect to {Hop}; trying the next host")]
-    private static partial void LogConnectFailed(ILogger logger, string hop, Exception exception);
+    /// <param name="Result">The recipients' outcomes once a transaction ran; null when the hop was unusable.</param>
+    /// <param name="Failure">Why the hop was unusable, the outcome if it is the last one tried.</param>
+    /// <param name="TlsFailed">STARTTLS or its handshake failed: with opportunistic TLS the host is tried again in plaintext.</param>
+    private sealed record HopAttempt(RelayResult? Result, DeliveryOutcome? Failure, bool TlsFailed = false);
 
-    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "{Hop} greeted with {Code} {Reply}; trying the next host")]
-    private static partial void LogGreetingRefused(ILogger logger, string hop, int code, string reply);
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Next hop {Hop} failed at {Stage}; trying the next host")]
+    private static partial void LogHopFailed(ILogger logger, string hop, HopStage stage, Exception exception);
 
-    [LoggerMessage(EventId = 3203, Level = LogLevel.Information, Message = "{Hop} rejected a command with {Code} ({Kind}): {Reply}")]
-    private static partial void LogCommandRejected(ILogger logger, string hop, int code, SmtpErrorCode kind, string reply);
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "STARTTLS with {Hop} failed; trying it again in plaintext (opportunistic TLS)")]
+    private static partial void LogPlaintextFallback(ILogger logger, string hop);
 
-    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Connection to {Hop} failed during the transaction")]
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Debug, Message = "QUIT to {Hop} failed ({Error}); the transaction was complete")]
+    private static partial void LogQuitFailed(ILogger logger, string hop, string error);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Connection to {Hop} failed during the transaction; recipients without a reply are deferred")]
     private static partial void LogTransactionFailed(ILogger logger, string hop, Exception exception);
 
-    [LoggerMessage(EventId = 3205, Level = LogLevel.Error, Message = "{Hop} refused our credentials")]
-    private static partial void LogAuthenticationFailed(ILogger logger, string hop, Exception exception);
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Error, Message = "{Hop} refused our credentials or offers no AUTH PLAIN or LOGIN")]
+    private static partial void LogAuthenticationFailed(ILogger logger, string hop);
 
     [LoggerMessage(EventId = 3206, Level = LogLevel.Error, Message = "Route {Pattern} names credential {CredentialRef}, which configuration does not hold (Credentials:{CredentialRef}:UserName and :Password)")]
     private static partial void LogMissingCredential(ILogger logger, string pattern, string credentialRef);

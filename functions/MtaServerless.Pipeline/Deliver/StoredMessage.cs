@@ -1,40 +1,49 @@
 using System.Text;
 using MimeKit;
+using MimeKit.IO;
 using MtaServerless.Core.Storage;
 
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// A spooled message copied to a local temporary file, so that MimeKit can parse and seek it
-/// without holding it in memory and the blob is read once per run. The trace headers go in front
-/// of the stored headers; the stored bytes themselves are never rewritten.
+/// What a next hop receives: our trace headers, then the spooled bytes exactly as the edge stored them.
+/// The blob is copied once to a local temporary file, so a run reads it once whatever it does with it
+/// (relay, mailbox copy, DSN), and nothing of it is held in memory. The stored bytes are never rewritten;
+/// only a conversion for a hop without 8BITMIME makes a new copy.
 /// </summary>
 public sealed class StoredMessage : IAsyncDisposable
 {
-    private readonly FileStream _file;
+    private const int BufferSize = 81920;
 
-    private StoredMessage(FileStream file, string traceHeaders)
+    private readonly byte[] _traceHeaders;
+    private readonly FileStream _file;
+    private ChainedStream? _parsed;
+
+    private StoredMessage(FileStream file, string traceHeaders, MessageShape shape)
     {
         _file = file;
         TraceHeaders = traceHeaders;
+        _traceHeaders = Encoding.UTF8.GetBytes(traceHeaders);
+        Shape = shape;
     }
 
+    /// <summary>Our header fields, CRLF-terminated, that go in front of the stored bytes.</summary>
     public string TraceHeaders { get; }
+
+    public MessageShape Shape { get; }
+
+    /// <summary>The octets on the wire: trace headers and stored bytes.</summary>
+    public long Length => _traceHeaders.Length + _file.Length;
 
     public static async Task<StoredMessage> DownloadAsync(MtaStorageClients storage, string blob, string traceHeaders, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"mta-{Guid.NewGuid():N}.eml"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        ArgumentNullException.ThrowIfNull(traceHeaders);
+        var file = CreateTemporaryFile();
         try
         {
             await storage.Spool.GetBlobClient(blob).DownloadToAsync(file, cancellationToken).ConfigureAwait(false);
-            return new StoredMessage(file, traceHeaders);
+            return await OpenAsync(file, traceHeaders, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -43,26 +52,89 @@ public sealed class StoredMessage : IAsyncDisposable
         }
     }
 
-    /// <summary>The stored bytes as they were spooled, from the start.</summary>
-    public Stream OpenRaw()
+    /// <summary>The stored bytes alone, from the start.</summary>
+    public Stream OpenStored()
     {
         _file.Position = 0;
         return _file;
     }
 
-    /// <summary>The message parsed, with the trace headers on top; its content stays in the file.</summary>
-    public async Task<MimeMessage> LoadAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the trace headers and the stored bytes, unchanged.</summary>
+    public async Task WriteToAsync(Stream destination, CancellationToken cancellationToken)
     {
-        var message = await MimeMessage.LoadAsync(OpenRaw(), persistent: true, cancellationToken).ConfigureAwait(false);
-        using var source = new MemoryStream(Encoding.UTF8.GetBytes(TraceHeaders + "\r\n"));
-        var headers = await HeaderList.LoadAsync(ParserOptions.Default, source, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < headers.Count; i++)
-        {
-            message.Headers.Insert(i, headers[i]);
-        }
-
-        return message;
+        ArgumentNullException.ThrowIfNull(destination);
+        await destination.WriteAsync(_traceHeaders, cancellationToken).ConfigureAwait(false);
+        await OpenStored().CopyToAsync(destination, BufferSize, cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync() => _file.DisposeAsync();
+    /// <summary>The whole message parsed (trace headers included), for DSNs and conversions; its content stays in the file.</summary>
+    public async Task<MimeMessage> LoadAsync(CancellationToken cancellationToken)
+    {
+        if (_parsed is not null)
+        {
+            await _parsed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _parsed = new ChainedStream();
+        _parsed.Add(new MemoryStream(_traceHeaders, writable: false));
+        _parsed.Add(OpenStored(), leaveOpen: true);
+        return await MimeMessage.LoadAsync(_parsed, persistent: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// RFC 6152 3: the message for a hop without 8BITMIME, every 8-bit MIME part re-encoded as
+    /// quoted-printable or base64 by MimeKit, the rest as it was. Header fields are not converted: the
+    /// caller refuses a message whose header section is 8-bit.
+    /// </summary>
+    public async Task<StoredMessage> ToSevenBitAsync(CancellationToken cancellationToken)
+    {
+        var message = await LoadAsync(cancellationToken).ConfigureAwait(false);
+        message.Prepare(EncodingConstraint.SevenBit, maxLineLength: 998);
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        var file = CreateTemporaryFile();
+        try
+        {
+            await message.WriteToAsync(format, file, cancellationToken).ConfigureAwait(false);
+            return await OpenAsync(file, string.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_parsed is not null)
+        {
+            await _parsed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _file.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task<StoredMessage> OpenAsync(FileStream file, string traceHeaders, CancellationToken cancellationToken)
+    {
+        var scanner = new MessageShapeScanner();
+        scanner.Scan(Encoding.UTF8.GetBytes(traceHeaders));
+        file.Position = 0;
+        var buffer = new byte[BufferSize];
+        int read;
+        while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            scanner.Scan(buffer.AsSpan(0, read));
+        }
+
+        return new StoredMessage(file, traceHeaders, scanner.Shape);
+    }
+
+    private static FileStream CreateTemporaryFile() => new(
+        Path.Combine(Path.GetTempPath(), $"mta-{Guid.NewGuid():N}.eml"),
+        FileMode.CreateNew,
+        FileAccess.ReadWrite,
+        FileShare.None,
+        BufferSize,
+        FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 }

@@ -1,11 +1,10 @@
+using MtaServerless.Core.Deliveries;
 using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Pipeline.Dns;
 
-/// <summary>The hosts to try for a domain, in order, or why there are none (an SMTP reply that becomes each recipient's outcome).</summary>
-public sealed record MxResolution(IReadOnlyList<NextHop> Hosts, int FailureCode = 0, string? FailureReply = null)
+/// <summary>The hosts to try for a domain, in order, or why there are none (the outcome of each of its recipients).</summary>
+public sealed record MxResolution(IReadOnlyList<NextHop> Hosts, DeliveryOutcome? Failure = null)
 {
-    public bool Succeeded => FailureReply is null;
-
-    public static MxResolution Failed(int code, string reply) => new([], code, reply);
+    public static MxResolution Failed(DeliveryOutcome failure) => new([], failure);
 }

@@ -46,7 +46,7 @@ public sealed partial class MxResolver
         var records = mx.Response!.Answers.MxRecords().ToList();
         if (records is [{ Preference: 0 } only] && IsRoot(only.Exchange))
         {
-            return MxResolution.Failed(556, "556 5.1.10 Recipient domain accepts no mail (null MX)");
+            return MxResolution.Failed(LocalOutcomes.NullMx);
         }
 
         var exchanges = records.Count == 0
@@ -74,8 +74,8 @@ public sealed partial class MxResolver
 
         LogNoAddresses(_logger, domain, transient);
         return records.Count == 0 && !transient
-            ? MxResolution.Failed(550, "550 5.1.2 Recipient domain has no mail server")
-            : MxResolution.Failed(451, "451 4.4.3 Mail server of the recipient domain has no address yet");
+            ? MxResolution.Failed(LocalOutcomes.NoMailServer)
+            : MxResolution.Failed(LocalOutcomes.MailServerHasNoAddress);
     }
 
     /// <returns>IPv4 first, then IPv6; null when a lookup failed transiently.</returns>
@@ -86,7 +86,7 @@ public sealed partial class MxResolver
         foreach (var type in new[] { QueryType.A, QueryType.AAAA })
         {
             var answer = await QueryAsync(host, type, cancellationToken).ConfigureAwait(false);
-            if (answer.Failure is { FailureCode: >= 400 and < 500 })
+            if (answer.Failure?.Failure is { IsTransient: true })
             {
                 failed = true;
             }
@@ -113,13 +113,13 @@ public sealed partial class MxResolver
 
             LogDnsError(_logger, name, type, response.ErrorMessage);
             return response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain
-                ? (null, MxResolution.Failed(550, "550 5.1.2 Recipient domain does not exist"))
-                : (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+                ? (null, MxResolution.Failed(LocalOutcomes.DomainDoesNotExist))
+                : (null, MxResolution.Failed(LocalOutcomes.DirectoryFailure));
         }
         catch (DnsResponseException ex)
         {
             LogDnsFailure(_logger, name, type, ex);
-            return (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+            return (null, MxResolution.Failed(LocalOutcomes.DirectoryFailure));
         }
     }
 

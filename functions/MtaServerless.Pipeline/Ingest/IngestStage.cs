@@ -58,7 +58,8 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
                 message.Envelope.SmtpUtf8,
                 MtaTelemetry.TraceParentFor(activity, message.TraceParent),
                 message.Envelope.Ret,
-                message.Envelope.EnvId);
+                message.Envelope.EnvId,
+                Body: message.Envelope.Body);
             await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);
         }
 
@@ -74,19 +75,19 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     {
         if (!MailboxAddress.TryParse(envelope.Address, out var mailbox))
         {
-            return new RecipientPlan(envelope, envelope.Address, null, "550 5.1.3 Bad recipient address syntax");
+            return new RecipientPlan(envelope, envelope.Address, null, LocalOutcomes.BadAddress);
         }
 
         var recipient = mailbox.ToString();
         if (looping)
         {
-            return new RecipientPlan(envelope, recipient, null, "554 5.4.6 Routing loop detected: too many Received headers");
+            return new RecipientPlan(envelope, recipient, null, LocalOutcomes.Loop);
         }
 
         return table.Resolve(mailbox.Domain) switch
         {
-            null => new RecipientPlan(envelope, recipient, null, "550 5.1.2 No route to the recipient's domain"),
-            { Action: RouteAction.Reject } reject => new RecipientPlan(envelope, recipient, null, $"550 5.7.1 {reject.RejectText ?? "Recipient rejected"}"),
+            null => new RecipientPlan(envelope, recipient, null, LocalOutcomes.NoRoute),
+            { Action: RouteAction.Reject } reject => new RecipientPlan(envelope, recipient, null, LocalOutcomes.RejectedByRoute(reject.RejectText)),
             var route => new RecipientPlan(envelope, recipient, route, null),
         };
     }
@@ -140,7 +141,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Message {MessageId} has passed {Hops} hops: bouncing it as a mail loop")]
     private static partial void LogLoop(ILogger logger, string messageId, int hops);
 
-    private sealed record RecipientPlan(EnvelopeRecipient Envelope, string Recipient, Route? Route, string? Failure)
+    private sealed record RecipientPlan(EnvelopeRecipient Envelope, string Recipient, Route? Route, DeliveryOutcome? Failure)
     {
         /// <summary>Recipients share a task when they share a route, and for MX routes also the domain whose MX is looked up.</summary>
         public (Route? Route, string? Domain) NextHopKey =>
@@ -149,12 +150,11 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
         public DeliveryEntity ToEntity(string messageId, DateTimeOffset now)
         {
             var row = DeliveryEntity.Queued(messageId, Recipient, Route?.Pattern ?? string.Empty, now);
-            row.Notify = Envelope.Notify;
-            row.Orcpt = Envelope.Orcpt;
+            row.SetDsnParameters(Envelope.Notify, Envelope.Orcpt);
             if (Failure is not null)
             {
                 row.Status = DeliveryStatus.Bounced;
-                row.LastReply = Failure;
+                row.SetOutcome(Failure);
                 row.DsnPending = true;
             }
 

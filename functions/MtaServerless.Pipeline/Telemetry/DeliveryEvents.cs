@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Telemetry;
-using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Pipeline.Telemetry;
 
@@ -28,37 +28,41 @@ public sealed partial class DeliveryEvents : IDisposable
         _latency = _meter.CreateHistogram<double>(LatencyMetric, unit: "s", description: "From acceptance at the edge to the next hop's 250, per recipient.");
     }
 
-    /// <summary>A final result: delivered, bounced, or (a transient reply after the lifetime) expired.</summary>
-    public void Completed(DeliveryTask task, RecipientOutcome outcome, RelayResult result, DateTimeOffset now)
+    /// <summary>A final result: delivered, bounced, or (a transient outcome after the lifetime) expired.</summary>
+    /// <param name="tls">The TLS protocol of the connection that delivered, or null.</param>
+    public void Completed(DeliveryTask task, string recipient, DeliveryOutcome outcome, string? tls, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(outcome);
-        ArgumentNullException.ThrowIfNull(result);
-        var status = ReplyStatus.Parse(outcome.Code, outcome.Reply);
-        var recipient = _addresses.Protect(outcome.Recipient);
+        var protectedRecipient = _addresses.Protect(recipient);
+        var (code, status, host) = Dimensions(outcome);
         if (outcome.IsSuccess)
         {
             var latency = now - task.FirstAttemptAt;
             _latency.Record(latency.TotalSeconds);
-            LogDelivered(_events, task.Id, recipient, result.RemoteHost, status.Code, status.EnhancedCode, task.Attempt, (long)latency.TotalMilliseconds, result.Tls ?? "none");
+            LogDelivered(_events, task.Id, protectedRecipient, host, code, status, task.Attempt, (long)latency.TotalMilliseconds, tls ?? "none");
         }
         else if (outcome.IsTransient)
         {
-            LogExpired(_events, task.Id, recipient, result.RemoteHost, status.Code, status.EnhancedCode, task.Attempt);
+            LogExpired(_events, task.Id, protectedRecipient, host, code, status, task.Attempt);
         }
         else
         {
-            LogBounced(_events, task.Id, recipient, result.RemoteHost, status.Code, status.EnhancedCode, task.Attempt);
+            LogBounced(_events, task.Id, protectedRecipient, host, code, status, task.Attempt);
         }
     }
 
-    public void Deferred(DeliveryTask task, string recipient, string reply, string remoteHost, DateTimeOffset nextAttempt)
+    public void Deferred(DeliveryTask task, string recipient, DeliveryOutcome outcome, DateTimeOffset nextAttempt)
     {
         ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(reply);
-        var status = ReplyStatus.Parse(reply);
-        LogDeferred(_events, task.Id, _addresses.Protect(recipient), remoteHost, status.Code, status.EnhancedCode, task.Attempt, nextAttempt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        ArgumentNullException.ThrowIfNull(outcome);
+        var (code, status, host) = Dimensions(outcome);
+        LogDeferred(_events, task.Id, _addresses.Protect(recipient), host, code, status, task.Attempt, nextAttempt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The reply code is 0 when the host gave no reply (it could not be reached, or the connection broke).</summary>
+    private static (int Code, string Status, string Host) Dimensions(DeliveryOutcome outcome) =>
+        (outcome.IsUnanswered ? 0 : outcome.Code, outcome.Status.ToString(), outcome.Host ?? string.Empty);
 
     public void Dispose() => _meter.Dispose();
 

@@ -149,9 +149,9 @@ internal static class RoutesCommands
             Options.Create(new PipelineOptions { NameServers = nameServers ?? string.Empty }),
             NullLogger<MxResolver>.Instance);
         var resolution = await resolver.ResolveAsync(domain, port, cancellationToken).ConfigureAwait(false);
-        return resolution.Succeeded
-            ? string.Join(", ", resolution.Hosts)
-            : $"none: {resolution.FailureReply}";
+        return resolution.Failure is { } failure
+            ? $"none: {failure}"
+            : string.Join(", ", resolution.Hosts);
     }
 
     private static string NormalizedPattern(string pattern)

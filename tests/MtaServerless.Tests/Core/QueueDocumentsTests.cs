@@ -109,7 +109,7 @@ public sealed class QueueDocumentsTests
     {
         var message = Inbound(0);
         var budget = InboundDocumentBudget.For(message.Envelope, message.Session);
-        var longRecipient = new EnvelopeRecipient(new string('l', 64) + "@" + new string('d', 180) + ".example", "FAILURE", "rfc822;" + new string('o', 400));
+        var longRecipient = new EnvelopeRecipient(new string('l', 64) + "@" + new string('d', 180) + ".example", DsnNotify.Failure, new OriginalRecipient("rfc822", new string('o', 400)));
         while (budget.TryAdd(longRecipient))
         {
         }
@@ -134,11 +134,11 @@ public sealed class QueueDocumentsTests
         "2026/11/28/0196f2a4c0e07a3b9c1d2e3f40516273.eml",
         new Envelope(
             "alice@example.org",
-            Enumerable.Range(0, recipients).Select(i => new EnvelopeRecipient($"recipient-number-{i:D4}@some-long-domain.example.com", "SUCCESS,FAILURE", $"rfc822;recipient-number-{i:D4}@some-long-domain.example.com")).ToList(),
+            Enumerable.Range(0, recipients).Select(i => new EnvelopeRecipient($"recipient-number-{i:D4}@some-long-domain.example.com", DsnNotify.Success | DsnNotify.Failure, new OriginalRecipient("rfc822", $"recipient-number-{i:D4}@some-long-domain.example.com"))).ToList(),
             "8BITMIME",
             SmtpUtf8: false,
             DeclaredSize: 1234,
-            Ret: "HDRS",
+            Ret: DsnReturn.Headers,
             EnvId: "env-1"),
         new SessionInfo("192.0.2.10", "client.example.org", "ESMTPS", "mx", ReceivedAt, "mx1.example.net", "TLSv1.3 TLS_AES_256_GCM_SHA384", null),
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");

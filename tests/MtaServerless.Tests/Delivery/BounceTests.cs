@@ -42,9 +42,9 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
             firstAttempt: Arrival,
             dsn: r => r switch
             {
-                "gone1@example.com" => ("FAILURE", "rfc822;Gone1@Example.com"),
-                "quiet@example.com" => ("NEVER", null),
-                _ => (null, null),
+                "gone1@example.com" => (DsnNotify.Failure, new OriginalRecipient("rfc822", "Gone1@Example.com")),
+                "quiet@example.com" => (DsnNotify.Never, null),
+                _ => (DsnNotify.None, null),
             });
 
         await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
@@ -64,7 +64,7 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Equal("dns; relay.test", groups[0]["Reporting-MTA"]);
         Assert.Equal(MimeKit.Utils.DateUtils.FormatDate(Arrival), groups[0]["Arrival-Date"]);
         var gone1 = groups[1];
-        Assert.Equal("rfc822;Gone1@Example.com", gone1["Original-Recipient"]);
+        Assert.Equal("rfc822; Gone1@Example.com", gone1["Original-Recipient"]);
         Assert.Equal("rfc822; gone1@example.com", gone1["Final-Recipient"]);
         Assert.Equal("failed", gone1["Action"]);
         Assert.Equal("5.1.1", gone1["Status"]);
@@ -83,7 +83,7 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     public async Task Deliver_RetHdrs_ReturnsOnlyTheHeaders()
     {
         var server = Server(new SmtpScript { Rcpt = (_, _) => "550 5.7.1 Rejected" });
-        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival, ret: "HDRS");
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival, ret: DsnReturn.Headers);
 
         await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
 

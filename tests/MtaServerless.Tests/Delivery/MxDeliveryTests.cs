@@ -70,22 +70,37 @@ public sealed class MxDeliveryTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
-    public async Task Deliver_TlsHandshakeFailsOnFirstMx_DeliversOnceThroughTheNextHost()
+    public async Task Deliver_StartTlsBrokenOnTheOnlyMx_OpportunisticTlsDeliversOnceInPlaintextToTheSameHost()
     {
-        var broken = Server("127.0.0.2", new SmtpScript { StartTls = true, FailedTlsHandshakes = 1 });
-        var good = Server("127.0.0.3", new SmtpScript { StartTls = true });
-        _dns.Mx("badtls.example", 10, "mx1.badtls.example").Mx("badtls.example", 20, "mx2.badtls.example")
-            .Address("mx1.badtls.example", "127.0.0.2").Address("mx2.badtls.example", "127.0.0.3");
+        var broken = Server("127.0.0.2", new SmtpScript { StartTls = true, FailedTlsHandshakes = int.MaxValue });
+        _dns.Mx("badtls.example", 10, "mx1.badtls.example").Address("mx1.badtls.example", "127.0.0.2");
         var task = await _pipeline.NewTaskAsync(MxRoute(), ["bob@badtls.example"]);
 
         await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
 
         var record = await _pipeline.RecordAsync(task.Id, "bob@badtls.example");
-        Assert.Equal((DeliveryStatus.Delivered, "mx2.badtls.example"), (record.Status, record.RemoteHost));
-        // The broken host is not tried again in plain text: its second handshake would succeed and take a second copy.
+        Assert.Equal((DeliveryStatus.Delivered, "mx1.badtls.example"), (record.Status, record.RemoteHost));
+        // As Postfix at security level "may": the handshake fails, the same host is tried again without STARTTLS.
+        Assert.Equal(2, broken.Connections);
+        Assert.False(Assert.Single(broken.Accepted).Tls);
+    }
+
+    [Theory]
+    [InlineData(TlsMode.Required)]
+    [InlineData(TlsMode.Implicit)]
+    public async Task Deliver_TlsBrokenOnTheOnlyHost_RequiredTlsNeverFallsBackToPlaintext(TlsMode tls)
+    {
+        var broken = Server("127.0.0.2", new SmtpScript { StartTls = true, FailedTlsHandshakes = int.MaxValue });
+        _dns.Mx("strict.example", 10, "mx1.strict.example").Address("mx1.strict.example", "127.0.0.2");
+        var task = await _pipeline.NewTaskAsync(MxRoute() with { Tls = tls }, ["bob@strict.example"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@strict.example");
+        Assert.Equal(DeliveryStatus.Deferred, record.Status);
+        Assert.StartsWith("451 4.4.1 ", record.LastReply, StringComparison.Ordinal);
         Assert.Equal(1, broken.Connections);
         Assert.Empty(broken.Accepted);
-        Assert.True(Assert.Single(good.Accepted).Tls);
     }
 
     [Fact]

@@ -64,6 +64,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
     }
 
     /// <summary>A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them.</summary>
+    /// <param name="storedBytes">The spooled bytes when they are not UTF-8 text; otherwise <paramref name="stored"/>.</param>
     public async Task<DeliveryTask> NewTaskAsync(
         Route route,
         IReadOnlyList<string> recipients,
@@ -71,21 +72,24 @@ internal sealed class PipelineHarness : IAsyncDisposable
         string mailFrom = Sender,
         string stored = StoredMessage,
         bool smtpUtf8 = false,
-        string? ret = null,
-        Func<string, (string? Notify, string? Orcpt)>? dsn = null)
+        DsnReturn? ret = null,
+        Func<string, (DsnNotify Notify, OriginalRecipient? Orcpt)>? dsn = null,
+        byte[]? storedBytes = null,
+        string? body = null)
     {
         var arrived = firstAttempt ?? DateTimeOffset.UtcNow;
         var id = Guid.CreateVersion7().ToString("N");
         var blob = StorageNames.SpoolBlobName(id, arrived);
-        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(stored)));
+        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(storedBytes ?? System.Text.Encoding.UTF8.GetBytes(stored)));
         foreach (var recipient in recipients)
         {
             var record = DeliveryEntity.Queued(id, recipient, route.Pattern, arrived);
-            (record.Notify, record.Orcpt) = dsn?.Invoke(recipient) ?? (null, null);
+            var (notify, orcpt) = dsn?.Invoke(recipient) ?? (DsnNotify.None, null);
+            record.SetDsnParameters(notify, orcpt);
             await Storage.Deliveries.AddEntityAsync(record);
         }
 
-        return new DeliveryTask(id, blob, route, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret);
+        return new DeliveryTask(id, blob, route, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret, Body: body);
     }
 
     public async Task<DeliveryEntity> RecordAsync(string id, string recipient) =>

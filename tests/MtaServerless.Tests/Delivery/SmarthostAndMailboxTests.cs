@@ -1,5 +1,6 @@
 using System.Text;
 using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline.Deliver;
@@ -43,8 +44,8 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
         var task = await _pipeline.NewTaskAsync(
             Smarthost(server),
             ["bob@example.com", "carol@example.com"],
-            ret: "HDRS",
-            dsn: r => r == "bob@example.com" ? ("SUCCESS,FAILURE", "rfc822;bob@example.com") : (null, null));
+            ret: DsnReturn.Headers,
+            dsn: r => r == "bob@example.com" ? (DsnNotify.Success | DsnNotify.Failure, new OriginalRecipient("rfc822", "bob@example.com")) : (DsnNotify.None, null));
 
         await _pipeline.Deliver.RunAsync(task with { EnvId = "env-42" }, CancellationToken.None);
 
@@ -59,7 +60,7 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
     public async Task Deliver_NextHopWithoutDsn_SendsNoDsnParameters()
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0);
-        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], ret: "FULL", dsn: _ => ("NEVER", null));
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], ret: DsnReturn.Full, dsn: _ => (DsnNotify.Never, null));
 
         await _pipeline.Deliver.RunAsync(task with { EnvId = "env-43" }, CancellationToken.None);
 

@@ -92,8 +92,8 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         {
             Envelope = message.Envelope with
             {
-                Recipients = [new("a@one.mxroute.example", "FAILURE,DELAY", "rfc822;A@one.mxroute.example"), new("b@two.mxroute.example"), new("c@one.mxroute.example", "NEVER")],
-                Ret = "HDRS",
+                Recipients = [new("a@one.mxroute.example", DsnNotify.Failure | DsnNotify.Delay, new OriginalRecipient("rfc822", "A@one.mxroute.example")), new("b@two.mxroute.example"), new("c@one.mxroute.example", DsnNotify.Never)],
+                Ret = DsnReturn.Headers,
                 EnvId = "env-1",
             },
         };
@@ -104,7 +104,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(
             [["a@one.mxroute.example", "c@one.mxroute.example"], ["b@two.mxroute.example"]],
             tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
-        Assert.All(tasks, t => Assert.Equal(("HDRS", "env-1", RouteAction.Mx), (t.Ret, t.EnvId, t.Route.Action)));
+        Assert.All(tasks, t => Assert.Equal((DsnReturn.Headers, "env-1", RouteAction.Mx), (t.Ret, t.EnvId, t.Route.Action)));
         var records = await RecordsAsync(message.Id);
         Assert.Equal(("FAILURE,DELAY", "rfc822;A@one.mxroute.example"), (records["a@one.mxroute.example"].Notify, records["a@one.mxroute.example"].Orcpt));
         Assert.Equal("NEVER", records["c@one.mxroute.example"].Notify);

@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Buffers.Text;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Mail;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions.Commands;
 
 internal static class MailCommand
 {
-    // RFC 3461 4.4: ENVID is at most 100 characters.
+    // RFC 3461 4.4: ENVID is at most 100 printable ASCII characters once decoded.
     private const int MaxEnvIdLength = 100;
 
     public static SmtpReply Handle(SmtpSession session, ReadOnlySequence<byte> argument)
@@ -95,7 +97,7 @@ internal static class MailCommand
             }
             else if (AsciiSequence.EqualsIgnoreCase(keyword, "RET"u8))
             {
-                mail = mail with { Ret = Choose(value, "FULL", "HDRS") };
+                mail = mail with { Ret = Choose(value, "FULL", "HDRS") switch { "FULL" => DsnReturn.Full, "HDRS" => DsnReturn.Headers, _ => null } };
                 if (mail.Ret is null)
                 {
                     return false;
@@ -103,13 +105,13 @@ internal static class MailCommand
             }
             else if (AsciiSequence.EqualsIgnoreCase(keyword, "ENVID"u8))
             {
-                // Kept as the client's xtext, which is what a relay passes on.
-                if (value.IsEmpty || value.Length > MaxEnvIdLength)
+                // Decoded once here; the relay encodes it once for the next hop (RFC 3461 4.4).
+                if (value.IsEmpty || !Xtext.TryDecode(AsciiSequence.GetString(value), out var envId) || envId.Length > MaxEnvIdLength || !envId.All(c => c is >= ' ' and <= '~'))
                 {
                     return false;
                 }
 
-                mail = mail with { EnvId = AsciiSequence.GetString(value) };
+                mail = mail with { EnvId = envId };
             }
             else if (!AsciiSequence.EqualsIgnoreCase(keyword, "AUTH"u8))
             {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using MtaServerless.Core.Documents;
+using MtaServerless.Core.Mail;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions.Commands;
@@ -44,10 +45,11 @@ internal static class RcptCommand
             : SmtpRejections.Reply(SmtpRejection.TooManyRecipients);
     }
 
-    /// <summary>RFC 3461 NOTIFY (NEVER, or a list of SUCCESS, FAILURE, DELAY) and ORCPT (addr-type;xtext).</summary>
-    private static bool TryReadDsn(ReadOnlySequence<byte> parameters, out string? notify, out string? orcpt, out SmtpRejection rejection)
+    /// <summary>RFC 3461 NOTIFY (NEVER, or a list of SUCCESS, FAILURE, DELAY) and ORCPT (addr-type;xtext), decoded once here.</summary>
+    private static bool TryReadDsn(ReadOnlySequence<byte> parameters, out DsnNotify notify, out OriginalRecipient? orcpt, out SmtpRejection rejection)
     {
-        notify = orcpt = null;
+        notify = DsnNotify.None;
+        orcpt = null;
         rejection = SmtpRejection.SyntaxError;
         var reader = new SequenceReader<byte>(parameters);
         while (true)
@@ -56,17 +58,16 @@ internal static class RcptCommand
             {
                 case ParameterStatus.End:
                     return true;
-                case ParameterStatus.Parameter when AsciiSequence.EqualsIgnoreCase(keyword, "NOTIFY"u8) && notify is null:
-                    notify = Notify(AsciiSequence.GetString(value));
-                    if (notify is null)
+                case ParameterStatus.Parameter when AsciiSequence.EqualsIgnoreCase(keyword, "NOTIFY"u8) && notify == DsnNotify.None:
+                    if (!DsnNotifyKeywords.TryParse(AsciiSequence.GetString(value), out notify))
                     {
                         return false;
                     }
 
                     break;
                 case ParameterStatus.Parameter when AsciiSequence.EqualsIgnoreCase(keyword, "ORCPT"u8) && orcpt is null:
-                    orcpt = AsciiSequence.GetString(value);
-                    if (orcpt.IndexOf(';', StringComparison.Ordinal) is <= 0 or > 20 || orcpt.EndsWith(';') || orcpt.Length > 500)
+                    orcpt = OriginalRecipientOf(AsciiSequence.GetString(value));
+                    if (orcpt is null)
                     {
                         return false;
                     }
@@ -81,16 +82,15 @@ internal static class RcptCommand
         }
     }
 
-    private static string? Notify(string value)
+    /// <summary>RFC 3461 4.2: <c>addr-type ";" xtext</c>, an atom of at most 20 characters and an address of at most 500 once decoded.</summary>
+    private static OriginalRecipient? OriginalRecipientOf(string value)
     {
-        var items = value.ToUpperInvariant().Split(',');
-        if (items is ["NEVER"])
+        var semicolon = value.IndexOf(';', StringComparison.Ordinal);
+        if (semicolon is <= 0 or > 20 || !Xtext.TryDecode(value[(semicolon + 1)..], out var address) || address.Length is 0 or > 500)
         {
-            return "NEVER";
+            return null;
         }
 
-        return items.Length > 0 && items.All(i => i is "SUCCESS" or "FAILURE" or "DELAY") && items.Distinct().Count() == items.Length
-            ? string.Join(',', items)
-            : null;
+        return new OriginalRecipient(value[..semicolon], address);
     }
 }
