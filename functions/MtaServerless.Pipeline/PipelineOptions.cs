@@ -25,7 +25,7 @@ public sealed class PipelineOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Per SMTP command; MailKit applies it to every read and write.</summary>
+    /// <summary>Per SMTP command of the relay: each reply, and each write, must come within it.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The whole DATA phase, from the DATA command to the reply after the final dot (RFC 5321 4.5.3.2 allows 10 minutes for the reply alone).</summary>

@@ -91,20 +91,41 @@ public sealed class PostfixNextHop : IAsyncDisposable
         return Delivered();
     }
 
+    /// <summary>The copy virtual(8) delivered to <paramref name="recipient"/> (its Delivered-To field names it).</summary>
+    public async Task<byte[]> WaitForDeliveredToAsync(string recipient, TimeSpan timeout)
+    {
+        var field = Encoding.UTF8.GetBytes($"\nDelivered-To: {recipient}\n");
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (Delivered().FirstOrDefault(copy => copy.AsSpan().IndexOf(field) >= 0) is { } found)
+            {
+                return found;
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Postfix delivered nothing to {recipient} within {timeout}; its log:\n{Log()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>
-    /// The message as it reached Postfix: a stored copy without the three header fields Postfix adds on
-    /// top (Return-Path and Delivered-To by virtual(8), its own Received), line ends as Postfix stores them (LF).
+    /// The message as it reached Postfix: a stored copy without the header fields Postfix adds on
+    /// top (Return-Path, X-Original-To and Delivered-To by virtual(8), its own Received), line ends as Postfix stores them (LF).
     /// </summary>
     public static byte[] AsReceived(byte[] stored)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var text = stored.AsSpan();
-        foreach (var field in new[] { "Return-Path:"u8.ToArray(), "Delivered-To:"u8.ToArray(), "Received:"u8.ToArray() })
+        var added = new List<string> { "Return-Path:", "X-Original-To:", "Delivered-To:", "Received:" };
+        while (added.Count > 0)
         {
-            if (!text.StartsWith(field))
-            {
-                throw new InvalidOperationException($"Postfix's copy does not start with {Encoding.ASCII.GetString(field)}");
-            }
+            var field = FieldOnTop(text, added)
+                ?? throw new InvalidOperationException($"Postfix's copy lacks {string.Join(", ", added)} on top: {Encoding.UTF8.GetString(stored[..Math.Min(300, stored.Length)])}");
+            added.Remove(field);
 
             // A field ends at the line feed not followed by folding white space.
             var end = 0;
@@ -117,6 +138,19 @@ public sealed class PostfixNextHop : IAsyncDisposable
         }
 
         return text.ToArray();
+    }
+
+    private static string? FieldOnTop(ReadOnlySpan<byte> text, IEnumerable<string> fields)
+    {
+        foreach (var field in fields)
+        {
+            if (text.StartsWith(Encoding.ASCII.GetBytes(field)))
+            {
+                return field;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>What Postfix logged (its own maillog_file), for failure messages.</summary>
@@ -158,6 +192,10 @@ public sealed class PostfixNextHop : IAsyncDisposable
         if (settings.DiscardEhloKeywords.Count > 0)
         {
             conf.AppendLine($"smtpd_discard_ehlo_keywords = {string.Join(", ", settings.DiscardEhloKeywords)}");
+        }
+
+        if (settings.DiscardEhloKeywords.Contains("8bitmime"))
+        {
             // Without 8BITMIME, 8-bit content is refused instead of taken anyway: what arrives was converted.
             conf.AppendLine("strict_8bitmime_body = yes");
         }

@@ -31,11 +31,17 @@ public sealed record SmtpScript
     /// <summary>When set, AUTH PLAIN is advertised and only this user name and password succeed.</summary>
     public (string UserName, string Password)? Auth { get; init; }
 
+    /// <summary>The reply to MAIL FROM, given the whole command line.</summary>
+    public Func<string, string> Mail { get; init; } = _ => "250 2.1.0 Ok";
+
     /// <summary>The reply to RCPT TO, given the recipient and how many times any session offered it before (0 the first time).</summary>
     public Func<string, int, string> Rcpt { get; init; } = (_, _) => "250 2.1.5 Ok";
 
     /// <summary>The reply to end-of-data, given its 1-based number; null drops the connection instead of answering.</summary>
     public Func<int, string?> Data { get; init; } = _ => "250 2.0.0 Ok";
+
+    /// <summary>Close the connection right after the reply to end-of-data, as a server that refuses a message and hangs up.</summary>
+    public bool CloseAfterDataReply { get; init; }
 
     /// <summary>How long the server stalls before its reply to end-of-data, given the end-of-data's 1-based number.</summary>
     public Func<int, TimeSpan> DataDelay { get; init; } = _ => TimeSpan.Zero;
@@ -216,15 +222,16 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                         await AuthenticateAsync(line, auth, cancellationToken);
                         break;
                     case "MAIL":
-                        _mailFromLine = line;
+                        var mailReply = Script.Mail(line);
+                        _mailFromLine = mailReply.StartsWith('2') ? line : null;
                         _to.Clear();
                         _rcptLines.Clear();
-                        await ReplyAsync("250 2.1.0 Ok", cancellationToken);
+                        await ReplyAsync(mailReply, cancellationToken);
                         break;
                     case "RCPT":
                         var recipient = Path(line);
                         var seen = server._rcptCounts.AddOrUpdate(recipient, 0, (_, n) => n + 1);
-                        var reply = Script.Rcpt(recipient, seen);
+                        var reply = _mailFromLine is null ? "503 5.5.1 Error: need MAIL command" : Script.Rcpt(recipient, seen);
                         if (reply.StartsWith('2'))
                         {
                             _to.Add(recipient);
@@ -349,7 +356,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             _to.Clear();
             _rcptLines.Clear();
             await ReplyAsync(reply, cancellationToken);
-            return !ClosesSession(reply);
+            return !ClosesSession(reply) && !Script.CloseAfterDataReply;
         }
 
         /// <summary>RFC 5321 3.8: a server that answers 421 closes the connection after it.</summary>
