@@ -47,6 +47,23 @@ public sealed class SmtpConversationTests(EdgeStorageFixture storage) : IClassFi
         Assert.Equal(EdgeServer.HostName, message.Session.EdgeHost);
     }
 
+    [Theory]
+    [InlineData("MAIL FROM:<sender@example.org> SMTPUTF8", "UTF8SMTP")]
+    [InlineData("MAIL FROM:<sender@example.org>", "ESMTP")]
+    public async Task Session_SmtpUtf8Transaction_ReceivedNamesItsProtocol(string mail, string protocol)
+    {
+        await using var edge = await EdgeServer.StartAsync(storage);
+        await using var client = await edge.ConnectAsync();
+        await client.GreetAsync();
+
+        await client.CommandAsync(mail, "250 2.1.0");
+        await client.CommandAsync("RCPT TO:<first@example.com>", "250 2.1.5");
+        await client.CommandAsync("DATA", "354");
+        await client.CommandAsync("Subject: test\r\n\r\nbody\r\n.", "250 2.0.0");
+
+        Assert.Equal(protocol, Assert.Single(edge.Spool.Committed).Session.Protocol);
+    }
+
     [Fact]
     public async Task Session_WholeScriptInOneWrite_AnswersEveryCommandInOrder()
     {

@@ -81,6 +81,28 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
     }
 
     [Fact]
+    public async Task MailKit_SmtpUtf8WithTlsAndAuth_ReceivedSaysUtf8SmtpSa()
+    {
+        await using var edge = await EdgeServer.StartAsync(storage);
+        using (var client = new SmtpClient { ServerCertificateValidationCallback = (_, _, _, _) => true })
+        {
+            await client.ConnectAsync("127.0.0.1", edge.SubmissionEndpoint.Port, SecureSocketOptions.StartTls);
+            await client.AuthenticateAsync(User, Password);
+            var message = Message("anywhere.example");
+            message.To.Clear();
+            // An internationalized address: MailKit declares SMTPUTF8 for it (RFC 6531).
+            message.To.Add(new MailboxAddress("Jösé", "jösé@anywhere.example"));
+            await client.SendAsync(message);
+            await client.DisconnectAsync(quit: true);
+        }
+
+        var committed = Assert.Single(edge.Spool.Committed);
+        Assert.True(committed.Envelope.SmtpUtf8);
+        // RFC 6531 3.7.3: the with keyword names SMTPUTF8, TLS and AUTH.
+        Assert.Equal("UTF8SMTPSA", committed.Session.Protocol);
+    }
+
+    [Fact]
     public async Task MailKit_ImplicitTlsAndAuthLogin_SendsThroughSubmissions()
     {
         await using var edge = await EdgeServer.StartAsync(storage);

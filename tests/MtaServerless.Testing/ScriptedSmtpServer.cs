@@ -273,7 +273,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
         private string Capabilities()
         {
-            var lines = new List<string> { "scripted.test", "PIPELINING", "ENHANCEDSTATUSCODES" };
+            var lines = new List<string> { "scripted.test", "PIPELINING", "ENHANCEDSTATUSCODES", "SIZE 52428800" };
             if (Script.EightBitMime)
             {
                 lines.Add("8BITMIME");

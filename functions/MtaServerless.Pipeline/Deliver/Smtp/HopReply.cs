@@ -46,8 +46,7 @@ internal static class HopReplyParser
             }
 
             var text = Decode(line);
-            if (text.Length < 3 || !int.TryParse(text.AsSpan(0, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var lineCode)
-                || lineCode is < 200 or > 599 || (text.Length > 3 && text[3] is not (' ' or '-')))
+            if (!TryReadCode(text, out var lineCode))
             {
                 throw new HopProtocolException($"The next hop sent something that is not an SMTP reply: '{Printable(text)}'.");
             }
@@ -78,6 +77,19 @@ internal static class HopReplyParser
         }
 
         return false;
+    }
+
+    /// <summary>RFC 5321 4.2: a reply code is 2, 3, 4 or 5, then 0 to 5, then a digit, followed by a space, a hyphen or nothing.</summary>
+    private static bool TryReadCode(string text, out int code)
+    {
+        code = 0;
+        if (text.Length < 3 || text[0] is < '2' or > '5' || text[1] is < '0' or > '5' || !char.IsAsciiDigit(text[2]) || (text.Length > 3 && text[3] is not (' ' or '-')))
+        {
+            return false;
+        }
+
+        code = ((text[0] - '0') * 100) + ((text[1] - '0') * 10) + (text[2] - '0');
+        return true;
     }
 
     private static string Decode(ReadOnlySequence<byte> line)
