@@ -96,6 +96,69 @@ public sealed class BounceTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.DoesNotContain("Hello", System.Text.Encoding.UTF8.GetString(written.ToArray()), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1_000, true)]
+    [InlineData(60_000, false)]
+    public async Task Deliver_RetFull_ReturnsTheWholeMessageOnlyUpToTheLimitAndSaysWhatIsAttached(int bodySize, bool whole)
+    {
+        var server = Server(new SmtpScript { Rcpt = (_, _) => "550 5.1.1 No such user" });
+        var stored = "Subject: big\r\nMessage-ID: <big@example.org>\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('x', 98) + "\r\n", bodySize / 100));
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival, stored: stored, ret: DsnReturn.Full);
+
+        await _pipeline.Deliver.RunAsync(task with { EnvId = "env+1" }, CancellationToken.None);
+
+        var (_, dsn) = Assert.Single(await _pipeline.DsnsAsync());
+        var report = Assert.IsType<MultipartReport>(dsn.Body);
+        var text = Assert.IsType<TextPart>(report[0]).Text;
+        if (whole)
+        {
+            Assert.Equal("big", Assert.IsType<MessagePart>(report[2]).Message!.Subject);
+            Assert.Contains("It is attached below.", text, StringComparison.Ordinal);
+        }
+        else
+        {
+            // Postfix's bounce_size_limit: above it a failure report returns the headers, and says so.
+            Assert.Equal("big", Assert.IsType<TextRfc822Headers>(report[2]).Message!.Subject);
+            Assert.Contains("Its headers are attached below.", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("It is attached", text, StringComparison.Ordinal);
+        }
+
+        // ENVID is kept decoded and printed as the client meant it (RFC 3464 2.2.1).
+        Assert.Equal("env+1", Groups(dsn)[0]["Original-Envelope-Id"]);
+    }
+
+    [Fact]
+    public async Task Deliver_NotifySuccessToALocalMailbox_SendsADeliveredReport()
+    {
+        var task = await _pipeline.NewTaskAsync(new Route("example.net", RouteAction.Mailbox), ["bob@example.net", "carol@example.net"], firstAttempt: Arrival, dsn: r => (r.StartsWith("bob", StringComparison.Ordinal) ? DsnNotify.Success : DsnNotify.None, null));
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var (document, dsn) = Assert.Single(await _pipeline.DsnsAsync());
+        Assert.Equal(string.Empty, document.Envelope.MailFrom);
+        Assert.Equal("Successful Mail Delivery Report", dsn.Subject);
+        var groups = Groups(dsn);
+        Assert.Equal(("rfc822; bob@example.net", "delivered", "2.0.0"), (groups[1]["Final-Recipient"], groups[1]["Action"], groups[1]["Status"]));
+        Assert.Equal(2, groups.Count);
+        Assert.IsType<TextRfc822Headers>(Assert.IsType<MultipartReport>(dsn.Body)[2]);
+    }
+
+    [Theory]
+    [InlineData(false, "relayed")]
+    [InlineData(true, null)]
+    public async Task Deliver_NotifySuccessRelayed_ReportsRelayedOnlyWhenTheHopCannotReport(bool hopOffersDsn, string? action)
+    {
+        var server = Server(new SmtpScript { Dsn = hopOffersDsn });
+        var task = await _pipeline.NewTaskAsync(Smarthost(server), ["bob@example.com"], firstAttempt: Arrival, dsn: _ => (DsnNotify.Success, null));
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Status);
+        var dsns = await _pipeline.DsnsAsync();
+        Assert.Equal(action, dsns.Select(d => Groups(d.Message)[1]["Action"]).SingleOrDefault());
+        Assert.Equal(hopOffersDsn, Assert.Single(server.Accepted).RcptLines[0].Contains(" NOTIFY=SUCCESS", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Deliver_MessageFromNullSender_IsNeverBounced()
     {

@@ -45,14 +45,16 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
             Smarthost(server),
             ["bob@example.com", "carol@example.com"],
             ret: DsnReturn.Headers,
-            dsn: r => r == "bob@example.com" ? (DsnNotify.Success | DsnNotify.Failure, new OriginalRecipient("rfc822", "bob@example.com")) : (DsnNotify.None, null));
+            dsn: r => r == "bob@example.com" ? (DsnNotify.Success | DsnNotify.Failure, new OriginalRecipient("rfc822", "Bob+Old=Name@example.com")) : (DsnNotify.None, null));
 
-        await _pipeline.Deliver.RunAsync(task with { EnvId = "env-42" }, CancellationToken.None);
+        await _pipeline.Deliver.RunAsync(task with { EnvId = "env+42" }, CancellationToken.None);
 
         var mail = Assert.Single(server.Accepted);
         Assert.Contains(" RET=HDRS", mail.MailFromLine, StringComparison.Ordinal);
-        Assert.Contains(" ENVID=env-42", mail.MailFromLine, StringComparison.Ordinal);
-        Assert.Equal("RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.com", mail.RcptLines[0]);
+        // Decoded at the edge, encoded once here (RFC 3461 4): "+" and "=" as hex, nothing encoded twice.
+        Assert.Contains(" ENVID=env+2B42", mail.MailFromLine, StringComparison.Ordinal);
+        // The client's ORCPT as it gave it, not the current address (RFC 3461 6.2).
+        Assert.Equal("RCPT TO:<bob@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+2BOld+3DName@example.com", mail.RcptLines[0]);
         Assert.Equal("RCPT TO:<carol@example.com>", mail.RcptLines[1]);
     }
 
