@@ -17,7 +17,8 @@ public sealed class StoredMessage : IAsyncDisposable
 
     private readonly byte[] _traceHeaders;
     private readonly FileStream _file;
-    private ChainedStream? _parsed;
+    /// <summary>The parsed message reads its content from the source as long as the message is used.</summary>
+    private (ChainedStream Source, MimeMessage Message)? _parsed;
 
     private StoredMessage(FileStream file, string traceHeaders, MessageShape shape)
     {
@@ -67,18 +68,18 @@ public sealed class StoredMessage : IAsyncDisposable
         await OpenStored().CopyToAsync(destination, BufferSize, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The whole message parsed (trace headers included), for DSNs and conversions; its content stays in the file.</summary>
+    /// <summary>The whole message parsed (trace headers included), once, for DSNs and conversions; its content stays in the file.</summary>
     public async Task<MimeMessage> LoadAsync(CancellationToken cancellationToken)
     {
-        if (_parsed is not null)
+        if (_parsed is null)
         {
-            await _parsed.DisposeAsync().ConfigureAwait(false);
+            var source = new ChainedStream();
+            source.Add(new MemoryStream(_traceHeaders, writable: false));
+            source.Add(OpenStored(), leaveOpen: true);
+            _parsed = (source, await MimeMessage.LoadAsync(source, persistent: true, cancellationToken).ConfigureAwait(false));
         }
 
-        _parsed = new ChainedStream();
-        _parsed.Add(new MemoryStream(_traceHeaders, writable: false));
-        _parsed.Add(OpenStored(), leaveOpen: true);
-        return await MimeMessage.LoadAsync(_parsed, persistent: true, cancellationToken).ConfigureAwait(false);
+        return _parsed.Value.Message;
     }
 
     /// <summary>
@@ -107,9 +108,10 @@ public sealed class StoredMessage : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_parsed is not null)
+        if (_parsed is { } parsed)
         {
-            await _parsed.DisposeAsync().ConfigureAwait(false);
+            parsed.Message.Dispose();
+            await parsed.Source.DisposeAsync().ConfigureAwait(false);
         }
 
         await _file.DisposeAsync().ConfigureAwait(false);
