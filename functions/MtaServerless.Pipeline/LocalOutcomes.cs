@@ -37,6 +37,9 @@ public static class LocalOutcomes
     /// <summary>The connection broke before the hop's reply decided the recipient: what it did is unknown, so it is tried again.</summary>
     public static DeliveryOutcome ConnectionLost(string host) => DeliveryOutcome.Local(451, "4.4.2", "Connection to the next hop was lost", host);
 
+    /// <summary>Our credentials go only over TLS: a hop that offers none (or whose STARTTLS was stripped) gets no AUTH, and the mail waits.</summary>
+    public static DeliveryOutcome CredentialsNeedTls(string host) => DeliveryOutcome.Local(451, "4.7.11", "Next hop offered no encryption for our credentials", host);
+
     public static DeliveryOutcome CredentialsRefused(string host) => DeliveryOutcome.Local(451, "4.7.8", "Next hop refused our credentials", host);
 
     /// <summary>RFC 6531 3.4: the message needs SMTPUTF8 (non-ASCII addresses or header fields) and the hop does not offer it.</summary>

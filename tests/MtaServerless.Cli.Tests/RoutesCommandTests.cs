@@ -15,7 +15,22 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(0, added.ExitCode);
         Assert.Equal(0, listed.ExitCode);
         Assert.StartsWith("Pattern", listed.Lines[0], StringComparison.Ordinal);
-        Assert.Contains(listed.Lines, line => Regex.IsMatch(line, @"^example\.com\s+smarthost\s+relay\.example\.net\s+587\s+required\s+no\s+relay$"));
+        Assert.Contains(listed.Lines, line => Regex.IsMatch(line, @"^example\.com\s+smarthost\s+relay\.example\.net\s+587\s+required\s+no\s+relay\s+yes$"));
+    }
+
+    [Theory]
+    [InlineData(true, "--credential-ref", "relay")]
+    [InlineData(false, "--credential-ref", "relay", "--verify-certificate", "false")]
+    [InlineData(false)]
+    [InlineData(true, "--verify-certificate", "true")]
+    public async Task Add_VerifyCertificate_IsOnByDefaultOnlyForARouteWithACredential(bool expected, params string[] extra)
+    {
+        await CliRun.RunAsync(azurite, ["routes", "add", "verify.example", "--action", "smarthost", "--host", "relay.example.net", "--tls", "required", .. extra]);
+
+        var listed = await CliRun.RunAsync(azurite, "routes", "list", "--json");
+
+        var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "verify.example")!;
+        Assert.Equal(expected, route["verifyCertificate"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -38,6 +53,8 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
     [InlineData("--action", "routes", "add", "a.example")]
     [InlineData("--port", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--port", "many")]
     [InlineData("not a mail address", "routes", "test", "no-at-sign")]
+    [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--credential-ref", "relay")]
+    [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--tls", "none", "--credential-ref", "relay")]
     [InlineData("frobnicate", "routes", "frobnicate")]
     public async Task BadInput_ExitsWithTwoAndSaysWhy(string expected, params string[] args)
     {

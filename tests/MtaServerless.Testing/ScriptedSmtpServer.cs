@@ -71,6 +71,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private int _dataCount;
     private int _connections;
     private int _tlsUpgrades;
+    private int _authAttempts;
 
     private ScriptedSmtpServer(IPAddress address, int port, SmtpScript script)
     {
@@ -94,6 +95,9 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     public int DataAttempts => Volatile.Read(ref _dataCount);
+
+    /// <summary>AUTH commands received, successful or not: a credential that reached the server.</summary>
+    public int AuthAttempts => Volatile.Read(ref _authAttempts);
 
     /// <param name="address">A 127.0.0.x address, so that several servers share one port as MX hosts do.</param>
     /// <param name="port">0 for a free port.</param>
@@ -304,6 +308,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
         private async Task AuthenticateAsync(string line, (string UserName, string Password) expected, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref server._authAttempts);
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var initial = parts.Length > 2 ? parts[2] : null;
             if (initial is null)

@@ -30,6 +30,7 @@ public sealed class RouteEntity : ITableEntity
 
     public string? RejectText { get; set; }
 
+    /// <summary>Null: verified when the route sends a credential (a password must only go to the host it is meant for), not otherwise.</summary>
     public bool? VerifyCertificate { get; set; }
 
     public static RouteEntity FromRoute(Route route)
@@ -59,8 +60,10 @@ public sealed class RouteEntity : ITableEntity
         }
 
         var tls = Tls is null ? TlsMode.Opportunistic : RouteNames.ParseTls(Tls, RowKey);
-        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText, VerifyCertificate ?? false);
+        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText, VerifiesCertificate());
     }
+
+    public bool VerifiesCertificate() => VerifyCertificate ?? CredentialRef is { Length: > 0 };
 
     private static int DefaultPort(TlsMode tls) => tls == TlsMode.Implicit ? 465 : 25;
 }

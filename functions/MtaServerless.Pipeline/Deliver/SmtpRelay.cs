@@ -114,6 +114,14 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             if (credential is not null)
             {
                 stage = HopStage.Authentication;
+                if (connection.Tls is null)
+                {
+                    // Whatever the route says, a password never travels in plaintext: a stripped STARTTLS must not get it.
+                    LogCredentialsWithheld(logger, hop.ToString());
+                    span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
+                    return new HopAttempt(null, LocalOutcomes.CredentialsNeedTls(hop.Name));
+                }
+
                 if (!await AuthenticateAsync(connection, credential, cancellationToken).ConfigureAwait(false))
                 {
                     LogAuthenticationFailed(logger, hop.ToString());
@@ -264,6 +272,9 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
 
     [LoggerMessage(EventId = 3205, Level = LogLevel.Error, Message = "{Hop} refused our credentials or offers no AUTH PLAIN or LOGIN")]
     private static partial void LogAuthenticationFailed(ILogger logger, string hop);
+
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Error, Message = "{Hop} offered no TLS: our credentials were not sent; check the route's TLS mode and the path to the hop")]
+    private static partial void LogCredentialsWithheld(ILogger logger, string hop);
 
     [LoggerMessage(EventId = 3206, Level = LogLevel.Error, Message = "Route {Pattern} names credential {CredentialRef}, which configuration does not hold (Credentials:{CredentialRef}:UserName and :Password)")]
     private static partial void LogMissingCredential(ILogger logger, string pattern, string credentialRef);

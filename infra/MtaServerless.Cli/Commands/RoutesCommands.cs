@@ -51,13 +51,19 @@ internal static class RoutesCommands
         var inbound = new Option<bool>("--accepts-inbound") { Description = "Anyone may send mail for these domains (an MX domain); without it only authenticated or trusted clients relay through the route." };
         var credential = new Option<string?>("--credential-ref") { Description = "Name of the smarthost credential in configuration or Key Vault (never the secret)." };
         var rejectText = new Option<string?>("--reject-text") { Description = "The text of the 550 reply for a reject route." };
-        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText };
+        var verify = new Option<bool?>("--verify-certificate") { Description = "Check that the smarthost's certificate chains to a trusted root and names the host: true or false (default: true with --credential-ref, false without)." };
+        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText, verify };
         add.SetAction(async (result, cancellationToken) =>
         {
             RouteEntity row;
             try
             {
                 var tlsMode = RouteNames.ParseTls(result.GetValue(tls)!, result.GetValue(pattern)!);
+                if (result.GetValue(credential) is { Length: > 0 } && tlsMode is not (TlsMode.Required or TlsMode.Implicit))
+                {
+                    throw CliException.BadInput("A route with --credential-ref needs --tls required or implicit: with none or opportunistic the credential could be asked for in the clear.");
+                }
+
                 var route = new Route(
                     result.GetValue(pattern)!,
                     RouteNames.ParseAction(result.GetValue(action)!, result.GetValue(pattern)!),
@@ -66,7 +72,8 @@ internal static class RoutesCommands
                     tlsMode,
                     result.GetValue(inbound),
                     result.GetValue(credential),
-                    result.GetValue(rejectText));
+                    result.GetValue(rejectText),
+                    result.GetValue(verify) ?? result.GetValue(credential) is { Length: > 0 });
                 row = RouteEntity.FromRoute(route);
                 _ = row.ToRoute();
             }
@@ -177,5 +184,6 @@ internal static class RoutesCommands
             ("Port", r => r.Port),
             ("Tls", r => r.Tls),
             ("Accepts inbound", r => r.AcceptsInbound),
-            ("Credential ref", r => r.CredentialRef));
+            ("Credential ref", r => r.CredentialRef),
+            ("Verify certificate", r => r.VerifiesCertificate()));
 }

@@ -44,4 +44,15 @@ public sealed class RouteEntityTests
 
         Assert.Equal(port, row.ToRoute().Port);
     }
+
+    [Theory]
+    [InlineData("relay-cred", null, true)]
+    [InlineData(null, null, false)]
+    [InlineData("relay-cred", false, false)]
+    public void ToRoute_VerifyCertificateUnset_IsOnExactlyWhenTheRouteSendsACredential(string? credential, bool? verify, bool expected)
+    {
+        var row = new RouteEntity { RowKey = "*", Action = "smarthost", Host = "relay", Tls = "required", CredentialRef = credential, VerifyCertificate = verify };
+
+        Assert.Equal(expected, row.ToRoute().VerifyCertificate);
+    }
 }

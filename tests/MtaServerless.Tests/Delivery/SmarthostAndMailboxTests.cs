@@ -175,6 +175,25 @@ public sealed class SmarthostAndMailboxTests(AzuriteFixture azurite) : IClassFix
         Assert.Equal(("relay-user", true), (mail.AuthUser, mail.Tls));
     }
 
+    [Theory]
+    [InlineData(TlsMode.Required, true, true, "451 4.4.1 ")]
+    [InlineData(TlsMode.None, true, false, "451 4.7.11 ")]
+    [InlineData(TlsMode.Opportunistic, false, false, "451 4.7.11 ")]
+    public async Task Deliver_CredentialThatCouldLeak_IsNeverSent(TlsMode tls, bool hopOffersStartTls, bool verify, string reply)
+    {
+        // A self-signed certificate (a man in the middle's), no TLS at all, or a STARTTLS stripped from EHLO.
+        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { StartTls = hopOffersStartTls, Auth = ("relay-user", "s3cret") });
+        var task = await _pipeline.NewTaskAsync(Smarthost(server) with { Tls = tls, CredentialRef = "relay1", VerifyCertificate = verify }, ["bob@example.com"]);
+
+        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
+
+        var record = await _pipeline.RecordAsync(task.Id, "bob@example.com");
+        Assert.Equal(DeliveryStatus.Deferred, record.Status);
+        Assert.StartsWith(reply, record.LastReply, StringComparison.Ordinal);
+        Assert.Equal(0, server.AuthAttempts);
+        Assert.Empty(server.Accepted);
+    }
+
     [Fact]
     public async Task Deliver_CredentialReferenceNotConfigured_DefersWithoutConnecting()
     {
