@@ -37,6 +37,12 @@ public sealed class PipelineOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long an open connection to a next hop waits for the next transaction (Postfix's smtp_connection_cache_time_limit); zero keeps none.</summary>
+    public TimeSpan ConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long after it was opened a connection may still take transactions (Postfix's smtp_connection_reuse_time_limit).</summary>
+    public TimeSpan ConnectionReuseLimit { get; set; } = TimeSpan.FromMinutes(5);
+
     public TimeSpan RouteCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Comma-separated DNS servers (<c>10.0.0.53</c>, <c>127.0.0.1:5353</c>) for MX lookups; empty for the system's resolvers.</summary>

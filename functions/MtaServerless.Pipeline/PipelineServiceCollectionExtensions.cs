@@ -7,6 +7,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Deliver.Smtp;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Retry;
@@ -35,6 +36,7 @@ public static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<IOptions<PipelineOptions>>().Value.RouteCacheTtl));
         services.AddSingleton(new SmtpCredentials(configuration));
         services.AddSingleton<MxResolver>();
+        services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();
         services.AddSingleton<DeliveryLeases>();

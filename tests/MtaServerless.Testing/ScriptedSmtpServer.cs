@@ -40,6 +40,9 @@ public sealed record SmtpScript
     /// <summary>The reply to end-of-data, given its 1-based number; null drops the connection instead of answering.</summary>
     public Func<int, string?> Data { get; init; } = _ => "250 2.0.0 Ok";
 
+    /// <summary>A MAIL that follows an RSET closes the connection without a reply, as a server whose idle timer fired the moment a kept connection was used.</summary>
+    public bool CloseOnMailAfterRset { get; init; }
+
     /// <summary>Close the connection right after the reply to end-of-data, as a server that refuses a message and hangs up.</summary>
     public bool CloseAfterDataReply { get; init; }
 
@@ -72,6 +75,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     private int _connections;
     private int _tlsUpgrades;
     private int _authAttempts;
+    private int _resets;
 
     private ScriptedSmtpServer(IPAddress address, int port, SmtpScript script)
     {
@@ -95,6 +99,9 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     public int DataAttempts => Volatile.Read(ref _dataCount);
+
+    /// <summary>RSET commands received, in any session.</summary>
+    public int Resets => Volatile.Read(ref _resets);
 
     /// <summary>AUTH commands received, successful or not: a credential that reached the server.</summary>
     public int AuthAttempts => Volatile.Read(ref _authAttempts);
@@ -175,6 +182,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         private bool _tls;
         private string? _authUser;
         private string _helo = string.Empty;
+        private bool _reset;
         private string? _mailFromLine;
         private readonly List<string> _to = [];
         private readonly List<string> _rcptLines = [];
@@ -225,6 +233,8 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                     case "AUTH" when Script.Auth is { } auth:
                         await AuthenticateAsync(line, auth, cancellationToken);
                         break;
+                    case "MAIL" when Script.CloseOnMailAfterRset && _reset:
+                        return;
                     case "MAIL":
                         var mailReply = Script.Mail(line);
                         _mailFromLine = mailReply.StartsWith('2') ? line : null;
@@ -257,6 +267,8 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
 
                         break;
                     case "RSET":
+                        Interlocked.Increment(ref server._resets);
+                        _reset = true;
                         _mailFromLine = null;
                         _to.Clear();
                         _rcptLines.Clear();

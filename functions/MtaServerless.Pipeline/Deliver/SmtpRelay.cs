@@ -17,9 +17,9 @@ namespace MtaServerless.Pipeline.Deliver;
 /// as Postfix does at security level "may". Once a transaction starts, the hop's replies decide, per
 /// recipient; a failure of one hop is a deferral with its cause in the log, never an exception.
 /// </summary>
-public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCredentials credentials, ILogger<SmtpRelay> logger)
+public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCredentials credentials, HopConnectionPool pool, TimeProvider time, ILogger<SmtpRelay> logger)
 {
-    /// <summary>QUIT ends a connection whose replies are all in: it is not worth more than this wait.</summary>
+    /// <summary>RSET or QUIT after a transaction whose replies are all in: neither is worth more than this wait.</summary>
     public static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(5);
 
     private readonly PipelineOptions _options = options.Value;
@@ -64,13 +64,33 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         using var span = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
             .SetTag("server.address", hop.Name)
             .SetTag("server.port", hop.Port);
+        var key = new HopKey(hop, tls, route.VerifyCertificate, route.CredentialRef);
+        while (pool.TryRent(key) is { } pooled)
+        {
+            span?.SetTag("smtp.connection_reused", true);
+            if (await TransactAsync(key, pooled, reused: true, span, envelope, message, cancellationToken).ConfigureAwait(false) is { } result)
+            {
+                return new HopAttempt(result, null);
+            }
+        }
+
+        var (connection, failure) = await OpenAsync(route, hop, tls, credential, span, cancellationToken).ConfigureAwait(false);
+        return connection is null
+            ? failure!
+            : new HopAttempt(await TransactAsync(key, connection, reused: false, span, envelope, message, cancellationToken).ConfigureAwait(false), null);
+    }
+
+    /// <summary>Connects, reads the greeting, says EHLO, secures and authenticates as the route says.</summary>
+    /// <returns>A connection ready for MAIL, or why this hop is unusable.</returns>
+    private async Task<(HopConnection? Connection, HopAttempt? Failure)> OpenAsync(Route route, NextHop hop, TlsMode tls, NetworkCredential? credential, Activity? span, CancellationToken cancellationToken)
+    {
         var stage = HopStage.Connect;
         HopConnection? connection = null;
         try
         {
             using (var connect = HopTimeout.Within(_options.ConnectTimeout, cancellationToken))
             {
-                connection = await HopConnection.OpenAsync(hop, connect.Token).ConfigureAwait(false);
+                connection = await HopConnection.OpenAsync(hop, time.GetUtcNow(), connect.Token).ConfigureAwait(false);
                 if (tls == TlsMode.Implicit)
                 {
                     stage = HopStage.Tls;
@@ -81,14 +101,14 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                 var greeting = await connection.ReadReplyAsync(connect.Token).ConfigureAwait(false);
                 if (!greeting.IsPositive)
                 {
-                    return Unusable(span, hop, stage, $"greeted with {greeting}");
+                    return (null, Unusable(span, hop, stage, $"greeted with {greeting}"));
                 }
             }
 
             stage = HopStage.Hello;
             if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } refusal)
             {
-                return Unusable(span, hop, stage, $"answered EHLO with {refusal}");
+                return (null, Unusable(span, hop, stage, $"answered EHLO with {refusal}"));
             }
 
             if (tls == TlsMode.Required || (tls == TlsMode.Opportunistic && connection.Capabilities.StartTls))
@@ -96,18 +116,18 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                 stage = HopStage.Tls;
                 if (!connection.Capabilities.StartTls)
                 {
-                    return Unusable(span, hop, stage, "offers no STARTTLS");
+                    return (null, Unusable(span, hop, stage, "offers no STARTTLS"));
                 }
 
                 if (await StartTlsAsync(connection, route.VerifyCertificate, cancellationToken).ConfigureAwait(false) is { } tlsRefusal)
                 {
-                    return Unusable(span, hop, stage, $"answered STARTTLS with {tlsRefusal}") with { TlsFailed = true };
+                    return (null, Unusable(span, hop, stage, $"answered STARTTLS with {tlsRefusal}") with { TlsFailed = true });
                 }
 
                 stage = HopStage.Hello;
                 if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } secureRefusal)
                 {
-                    return Unusable(span, hop, stage, $"answered EHLO with {secureRefusal}");
+                    return (null, Unusable(span, hop, stage, $"answered EHLO with {secureRefusal}"));
                 }
             }
 
@@ -119,37 +139,26 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                     // Whatever the route says, a password never travels in plaintext: a stripped STARTTLS must not get it.
                     LogCredentialsWithheld(logger, hop.ToString());
                     span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
-                    return new HopAttempt(null, LocalOutcomes.CredentialsNeedTls(hop.Name));
+                    return (null, new HopAttempt(null, LocalOutcomes.CredentialsNeedTls(hop.Name)));
                 }
 
                 if (!await AuthenticateAsync(connection, credential, cancellationToken).ConfigureAwait(false))
                 {
                     LogAuthenticationFailed(logger, hop.ToString());
                     span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
-                    return new HopAttempt(null, LocalOutcomes.CredentialsRefused(hop.Name));
+                    return (null, new HopAttempt(null, LocalOutcomes.CredentialsRefused(hop.Name)));
                 }
             }
 
-            stage = HopStage.Transaction;
-            var transaction = new RelayTransaction(connection, envelope, _options);
-            var outcomes = await transaction.RunAsync(message, cancellationToken).ConfigureAwait(false);
-            if (transaction.Failure is { } broken)
-            {
-                LogTransactionFailed(logger, hop.ToString(), broken);
-            }
-            else
-            {
-                await QuitAsync(connection, cancellationToken).ConfigureAwait(false);
-            }
-
-            span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.Code).Distinct()));
-            return new HopAttempt(new RelayResult(outcomes, connection.Tls, connection.Capabilities.Dsn), null);
+            var ready = connection;
+            connection = null;
+            return (ready, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Refused, reset, timed out, a failed handshake, a protocol violation: this host is no use now, the next one may be.
             LogHopFailed(logger, hop.ToString(), stage, ex);
-            return Unusable(span, hop, stage, Describe(stage, ex)) with { TlsFailed = stage == HopStage.Tls };
+            return (null, Unusable(span, hop, stage, Describe(stage, ex)) with { TlsFailed = stage == HopStage.Tls });
         }
         finally
         {
@@ -158,6 +167,44 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <returns>
+    /// The recipients' outcomes; null when a connection from the pool turned out dropped before the hop
+    /// answered anything of this transaction, so that a fresh connection may try it without a duplicate.
+    /// </returns>
+    private async Task<RelayResult?> TransactAsync(HopKey key, HopConnection connection, bool reused, Activity? span, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
+    {
+        var transaction = new RelayTransaction(connection, envelope, _options);
+        IReadOnlyList<RecipientOutcome> outcomes;
+        try
+        {
+            outcomes = await transaction.RunAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (transaction.Failure is { } broken)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            if (reused && !transaction.AnyReplyRead)
+            {
+                LogPooledConnectionDropped(logger, connection.Hop.ToString(), broken.GetType().Name);
+                return null;
+            }
+
+            LogTransactionFailed(logger, connection.Hop.ToString(), broken);
+        }
+        else
+        {
+            await ReleaseAsync(key, connection).ConfigureAwait(false);
+        }
+
+        span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.Code).Distinct()));
+        return new RelayResult(outcomes, connection.Tls, connection.Capabilities.Dsn);
     }
 
     /// <returns>Null when the hop said hello; its refusal otherwise.</returns>
@@ -212,18 +259,29 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         return false;
     }
 
-    private async Task QuitAsync(HopConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a transaction whose replies are all in: RSET and back to the pool, or QUIT and close. Nothing
+    /// here may fail the run, not even the host stopping: the recipients' outcomes are decided and must be recorded.
+    /// </summary>
+    private async Task ReleaseAsync(HopKey key, HopConnection connection)
     {
-        using var step = HopTimeout.Within(QuitTimeout, cancellationToken);
+        using var step = new CancellationTokenSource(QuitTimeout);
         try
         {
+            if (pool.Enabled && (await connection.CommandAsync("RSET", step.Token).ConfigureAwait(false)).IsPositive)
+            {
+                pool.Return(key, connection);
+                return;
+            }
+
             await connection.CommandAsync("QUIT", step.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // The replies that matter are in; a failed QUIT changes nothing.
             LogQuitFailed(logger, connection.Hop.ToString(), ex.GetType().Name);
         }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
     private static HopAttempt Unusable(Activity? span, NextHop hop, HopStage stage, string reason)
@@ -264,7 +322,10 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
     [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "STARTTLS with {Hop} failed; trying it again in plaintext (opportunistic TLS)")]
     private static partial void LogPlaintextFallback(ILogger logger, string hop);
 
-    [LoggerMessage(EventId = 3203, Level = LogLevel.Debug, Message = "QUIT to {Hop} failed ({Error}); the transaction was complete")]
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Information, Message = "Kept connection to {Hop} was dropped ({Error}) before the transaction began; opening a new one")]
+    private static partial void LogPooledConnectionDropped(ILogger logger, string hop, string error);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Debug, Message = "RSET or QUIT to {Hop} failed ({Error}); the transaction was complete")]
     private static partial void LogQuitFailed(ILogger logger, string hop, string error);
 
     [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Connection to {Hop} failed during the transaction; recipients without a reply are deferred")]

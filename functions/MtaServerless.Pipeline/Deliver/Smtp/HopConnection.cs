@@ -17,9 +17,10 @@ internal sealed class HopConnection : IAsyncDisposable
     private Stream _stream;
     private PipeReader _reader;
 
-    private HopConnection(NextHop hop, Socket socket)
+    private HopConnection(NextHop hop, Socket socket, DateTimeOffset openedAt)
     {
         Hop = hop;
+        OpenedAt = openedAt;
         _socket = socket;
         _network = new NetworkStream(socket, ownsSocket: false);
         _stream = _network;
@@ -27,6 +28,14 @@ internal sealed class HopConnection : IAsyncDisposable
     }
 
     public NextHop Hop { get; }
+
+    public DateTimeOffset OpenedAt { get; }
+
+    /// <summary>
+    /// False once the hop has closed the connection or said something unasked (a 421 before it hangs up):
+    /// an idle SMTP connection has nothing to read.
+    /// </summary>
+    public bool IsOpen => !_socket.Poll(0, SelectMode.SelectRead);
 
     public HopCapabilities Capabilities { get; private set; } = HopCapabilities.None;
 
@@ -36,7 +45,7 @@ internal sealed class HopConnection : IAsyncDisposable
     /// <summary>The stream the message goes to after DATA or BDAT.</summary>
     public Stream Stream => _stream;
 
-    public static async Task<HopConnection> OpenAsync(NextHop hop, CancellationToken cancellationToken)
+    public static async Task<HopConnection> OpenAsync(NextHop hop, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hop);
         var socket = hop.Address is { } address
@@ -55,7 +64,7 @@ internal sealed class HopConnection : IAsyncDisposable
 
             // Commands are small and each waits for its reply: Nagle would only delay them.
             socket.NoDelay = true;
-            return new HopConnection(hop, socket);
+            return new HopConnection(hop, socket, now);
         }
         catch
         {

@@ -24,6 +24,9 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
     /// <summary>Why the connection broke, when it did; the outcomes say what it cost.</summary>
     public Exception? Failure { get; private set; }
 
+    /// <summary>Whether the hop answered any command of this transaction: until it did, nothing of it can have been delivered.</summary>
+    public bool AnyReplyRead { get; private set; }
+
     public async Task<IReadOnlyList<RecipientOutcome>> RunAsync(StoredMessage message, CancellationToken cancellationToken)
     {
         if (envelope.SmtpUtf8 && (envelope.HasInternationalAddress || message.Shape.HeadersEightBit) && !_capabilities.SmtpUtf8)
@@ -101,6 +104,7 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
             var reply = _capabilities.Pipelining
                 ? await connection.ReadReplyAsync(step.Token).ConfigureAwait(false)
                 : await connection.CommandAsync(commands[i], step.Token).ConfigureAwait(false);
+            AnyReplyRead = true;
             if (i == 0)
             {
                 mail = reply;
