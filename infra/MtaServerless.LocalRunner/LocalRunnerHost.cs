@@ -29,9 +29,11 @@ public static class LocalRunnerHost
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = new HostBuilder()
             .ConfigureAppConfiguration(config => config.AddConfiguration(configuration))
-            .ConfigureLogging((context, logging) =>
+            .ConfigureLogging(logging =>
             {
-                logging.AddConfiguration(context.Configuration.GetSection("Logging"));
+                // The given configuration, as for every other setting: the host's own also holds the appsettings.json that
+                // the WebJobs SDK adds from the output folder, whose levels would win over the caller's.
+                logging.AddConfiguration(configuration.GetSection("Logging"));
                 logging.AddSimpleConsole(console => console.SingleLine = true);
             })
             .ConfigureServices(collection =>
