@@ -417,3 +417,7 @@ output EDGE_IP_ADDRESSES string[] = [for i in range(0, edgeCount): edges[i].outp
 @description('The mail domain\'s records in zone-file form, one per line: created in the zone of dnsZoneResourceGroup, or to publish.')
 output DNS_RECORDS string = join(dnsRecords.outputs.records, '\n')
 output DNS_RECORDS_CREATED bool = !empty(dnsZoneResourceGroup)
+output DNS_ZONE_RESOURCE_GROUP string = dnsZoneResourceGroup
+output MAIL_DOMAIN string = mailDomain
+@description('The edges\' names in the mail domain, space-separated for the hooks: mx1 mx2 ...')
+output EDGE_HOST_LABELS string = join(edgeHostLabels, ' ')
