@@ -14,7 +14,7 @@ param image string
 @description('Login server of the registry pulled with the group\'s identity; empty for a public image.')
 param imageRegistryServer string
 
-@description('The name this edge gives in its greeting and in Received: (its A and PTR name).')
+@description('The name this edge gives in its greeting and in Received: (a CNAME of its Azure name in the mail domain).')
 param hostName string
 
 @description('Unique within the region; Azure adds a hash of the resource group to the FQDN (see ipAddress).')
