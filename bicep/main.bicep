@@ -1,11 +1,55 @@
 // MtaServerless on Azure: storage (the contract), the pipeline on Flex Consumption, N SMTP edges on
-// Azure Container Instances, Key Vault, and Application Insights with a workbook and alerts.
-// Deploy into a resource group: az deployment group create -g <rg> -f bicep/main.bicep -p @bicep/main.parameters.sample.json
+// Azure Container Instances, a registry for the edge image, a vault per kind of reader, optional DNS records,
+// and Application Insights with a workbook and alerts.
+// With the Azure Developer CLI: azd up (azure.yaml, hooks/). By hand: README, "Deploy to Azure".
 
+import { checkedNamePrefix } from 'modules/names.bicep'
+
+// Regions that offer Flex Consumption (az functionapp list-flexconsumption-locations; the list of the Azure-Samples
+// Flex Consumption template), all of which offer Container Instances too. A region outside it fails validation
+// before anything is created, and azd offers only these. No default: the resource group's region may not be one.
 @description('Region of every resource; Flex Consumption must be offered there.')
-param location string = resourceGroup().location
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
 
-@description('Short prefix of every resource name (lowercase letters and digits).')
+@description('Short prefix of every resource name: lowercase letters and digits, starting with a letter.')
 @minLength(2)
 @maxLength(8)
 param namePrefix string = 'mta'
@@ -28,11 +72,8 @@ param pipelineMaxLifetimeDays int = 5
 @minValue(1)
 param spoolRetentionMarginDays int = 2
 
-@description('The edge image, e.g. myregistry.azurecr.io/mtaserverless-edge:1.0 (built from edge/Dockerfile).')
+@description('The edge image, built from edge/Dockerfile into this deployment\'s registry (modules/container-registry.bicep): <registry>.azurecr.io/mtaserverless-edge:<tag>. The edges pull it with their identities.')
 param edgeImage string
-
-@description('An Azure Container Registry in this resource group that holds edgeImage; the edges pull with their identities (AcrPull is granted). Empty for a public image.')
-param edgeRegistryName string = ''
 
 @description('How many edge container groups (each its own public IP, MX of equal preference).')
 @minValue(1)
@@ -67,8 +108,11 @@ param functionMaximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param functionInstanceMemoryMB int = 2048
 
-@description('Resource id of an existing action group the alerts notify; empty for none.')
+@description('Resource id of an existing action group the alerts notify; empty: one is made for alertEmail.')
 param actionGroupId string = ''
+
+@description('Where the alerts send e-mail when no actionGroupId is given; empty (and no actionGroupId): the alerts only show in Azure Monitor.')
+param alertEmail string = ''
 
 @description('Bounce rate (percent of final outcomes in an hour) over which the alert fires.')
 @minValue(1)
@@ -84,14 +128,35 @@ param logRetentionInDays int = 30
 
 param tags object = {}
 
-var suffix = uniqueString(resourceGroup().id, namePrefix)
+@description('Object id of the person (or pipeline) who operates the MTA: they get the data roles the mta CLI and the vault commands need. Empty: nobody (azd passes the signed-in account).')
+param principalId string = ''
+
+param principalType 'User' | 'ServicePrincipal' = 'User'
+
+@description('Resource group of an Azure DNS zone named mailDomain, to create the MX, SPF and edge name records in; empty: publish DNS_RECORDS yourself. Never this deployment\'s own resource group, which azd down deletes.')
+param dnsZoneResourceGroup string = ''
+
+@description('The smarthost\'s SPF domain, for the SPF record (v=spf1 include:<it> -all): outbound mail leaves through the smarthost. Empty: no SPF record.')
+param smarthostSpfInclude string = ''
+
+@description('More TXT values to keep at the zone apex when the deployment writes its TXT record set (domain verifications).')
+param dnsApexTxtValues string[] = []
+
+var prefix = checkedNamePrefix(namePrefix)
+var suffix = uniqueString(resourceGroup().id, prefix)
 var edgeTelemetryRoleName = loadJsonContent('monitoring/telemetry.json').roles.edge.cloudRoleName
-var functionAppName = '${namePrefix}-func-${suffix}'
+var functionAppName = '${prefix}-func-${suffix}'
+var edgeHostLabels = [for i in range(0, edgeCount): 'mx${i + 1}']
+var dnsRecordsResourceGroup = empty(dnsZoneResourceGroup)
+  ? resourceGroup().name
+  : dnsZoneResourceGroup != resourceGroup().name
+      ? dnsZoneResourceGroup
+      : fail('dnsZoneResourceGroup must be another resource group than the deployment\'s: azd down deletes this one, and the zone with it.')
 
 module functionsIdentity 'modules/identity.bicep' = {
   name: 'functions-identity'
   params: {
-    name: '${namePrefix}-id-functions'
+    name: '${prefix}-id-functions'
     location: location
     tags: tags
   }
@@ -101,7 +166,7 @@ module edgeIdentities 'modules/identity.bicep' = [
   for i in range(0, edgeCount): {
     name: 'edge-identity-${i + 1}'
     params: {
-      name: '${namePrefix}-id-edge-${i + 1}'
+      name: '${prefix}-id-edge-${i + 1}'
       location: location
       tags: tags
     }
@@ -111,7 +176,7 @@ module edgeIdentities 'modules/identity.bicep' = [
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
-    name: take('${namePrefix}st${suffix}', 24)
+    name: take('${prefix}st${suffix}', 24)
     location: location
     tags: tags
     deploymentContainerName: 'app-package'
@@ -122,18 +187,42 @@ module storage 'modules/storage.bicep' = {
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   params: {
-    logAnalyticsName: '${namePrefix}-log-${suffix}'
-    applicationInsightsName: '${namePrefix}-appi-${suffix}'
+    logAnalyticsName: '${prefix}-log-${suffix}'
+    applicationInsightsName: '${prefix}-appi-${suffix}'
     location: location
     tags: tags
     retentionInDays: logRetentionInDays
   }
 }
 
-module keyVault 'modules/key-vault.bicep' = {
-  name: 'key-vault'
+module registry 'modules/container-registry.bicep' = {
+  name: 'container-registry'
   params: {
-    name: take('${namePrefix}-kv-${suffix}', 24)
+    namePrefix: prefix
+    location: location
+    tags: tags
+  }
+}
+
+// Vault names are global, and a deleted vault keeps its name for the 90 days of soft delete (purge protection: nobody
+// can purge it sooner). So the names come from the functions identity's object id, which is new whenever the
+// resource group is built anew: after azd down, azd up gets vaults with fresh names, while every update of a running
+// deployment finds the same ones.
+var vaultToken = uniqueString(functionsIdentity.outputs.principalId)
+
+module edgeVault 'modules/key-vault.bicep' = {
+  name: 'edge-vault'
+  params: {
+    name: take('${prefix}-kve-${vaultToken}', 24)
+    location: location
+    tags: tags
+  }
+}
+
+module pipelineVault 'modules/key-vault.bicep' = {
+  name: 'pipeline-vault'
+  params: {
+    name: take('${prefix}-kvp-${vaultToken}', 24)
     location: location
     tags: tags
   }
@@ -141,33 +230,34 @@ module keyVault 'modules/key-vault.bicep' = {
 
 // The functions read and re-enqueue on every queue (update and send need more than the trigger's
 // reader roles), read routes and users and write deliveries, keep the host's leases in blobs and read
-// the deployment package: account-wide data roles, nothing on the control plane.
+// the deployment package: account-wide data roles, nothing on the control plane. They read the pipeline's
+// vault (the smarthost login), never the edges' (their TLS private key).
 module functionsAccess 'modules/role-assignments.bicep' = {
   name: 'functions-access'
   params: {
     principalId: functionsIdentity.outputs.principalId
     storageAccountName: storage.outputs.name
-    keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     accountRoles: [
       'Storage Blob Data Owner'
       'Storage Queue Data Contributor'
       'Storage Table Data Contributor'
     ]
-    keyVaultRoles: ['Key Vault Secrets User']
+    keyVaultRoles: [
+      { name: pipelineVault.outputs.name, role: 'Key Vault Secrets User' }
+    ]
     applicationInsightsRoles: ['Monitoring Metrics Publisher']
   }
 }
 
 // An edge only writes spool blobs, sends to inbound, and reads routes and users; it reads its
-// certificate from the vault and pulls its image.
+// certificate from the edges' vault (never the smarthost login: an edge faces the internet) and pulls its image.
 module edgeAccess 'modules/role-assignments.bicep' = [
   for i in range(0, edgeCount): {
     name: 'edge-access-${i + 1}'
     params: {
       principalId: edgeIdentities[i].outputs.principalId
       storageAccountName: storage.outputs.name
-      keyVaultName: keyVault.outputs.name
       applicationInsightsName: monitoring.outputs.applicationInsightsName
       containerRoles: [
         { name: storage.outputs.spoolContainerName, role: 'Storage Blob Data Contributor' }
@@ -179,22 +269,48 @@ module edgeAccess 'modules/role-assignments.bicep' = [
         { name: storage.outputs.routesTableName, role: 'Storage Table Data Reader' }
         { name: storage.outputs.usersTableName, role: 'Storage Table Data Reader' }
       ]
-      keyVaultRoles: ['Key Vault Secrets User']
+      keyVaultRoles: [
+        { name: edgeVault.outputs.name, role: 'Key Vault Secrets User' }
+      ]
       applicationInsightsRoles: ['Monitoring Metrics Publisher']
-      containerRegistryName: edgeRegistryName
+      containerRegistryName: registry.outputs.name
       containerRegistryRoles: ['AcrPull']
     }
   }
 ]
 
+// The operator manages routes and users and reads deliveries (mta routes, users, trace), lists and replays queues
+// (mta queues, poison), imports the edges' certificate and sets the pipeline's secrets. Data roles only: deploying
+// needs control-plane rights the operator has already.
+module operatorAccess 'modules/role-assignments.bicep' = if (!empty(principalId)) {
+  name: 'operator-access'
+  params: {
+    principalId: principalId
+    principalType: principalType
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    accountRoles: ['Storage Queue Data Contributor']
+    tableRoles: [
+      { name: storage.outputs.routesTableName, role: 'Storage Table Data Contributor' }
+      { name: storage.outputs.usersTableName, role: 'Storage Table Data Contributor' }
+      { name: storage.outputs.deliveriesTableName, role: 'Storage Table Data Reader' }
+    ]
+    keyVaultRoles: [
+      { name: edgeVault.outputs.name, role: 'Key Vault Certificates Officer' }
+      { name: pipelineVault.outputs.name, role: 'Key Vault Secrets Officer' }
+    ]
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   dependsOn: [functionsAccess]
   params: {
-    planName: '${namePrefix}-plan-${suffix}'
+    planName: '${prefix}-plan-${suffix}'
     name: functionAppName
     location: location
     tags: tags
+    azdServiceName: 'pipeline'
     identityId: functionsIdentity.outputs.id
     identityClientId: functionsIdentity.outputs.clientId
     storageBlobServiceUri: storage.outputs.blobServiceUri
@@ -202,7 +318,7 @@ module functionApp 'modules/function-app.bicep' = {
     storageTableServiceUri: storage.outputs.tableServiceUri
     deploymentContainerUri: storage.outputs.deploymentContainerUri
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    keyVaultName: keyVault.outputs.name
+    keyVaultName: pipelineVault.outputs.name
     smarthostVaultItems: smarthostVaultItems
     pipelineHostName: pipelineHostName
     pipelineBackoff: pipelineBackoff
@@ -217,13 +333,13 @@ module edges 'modules/edge-group.bicep' = [
     name: 'edge-${i + 1}'
     dependsOn: [edgeAccess[i]]
     params: {
-      name: '${namePrefix}-edge-${i + 1}'
+      name: '${prefix}-edge-${i + 1}'
       location: location
       tags: tags
       image: edgeImage
-      imageRegistryServer: empty(edgeRegistryName) ? '' : '${edgeRegistryName}${environment().suffixes.acrLoginServer}'
-      hostName: 'mx${i + 1}.${mailDomain}'
-      dnsNameLabel: '${namePrefix}-mx${i + 1}-${suffix}'
+      imageRegistryServer: registry.outputs.loginServer
+      hostName: '${edgeHostLabels[i]}.${mailDomain}'
+      dnsNameLabel: '${prefix}-${edgeHostLabels[i]}-${suffix}'
       identityId: edgeIdentities[i].outputs.id
       identityClientId: edgeIdentities[i].outputs.clientId
       storageBlobServiceUri: storage.outputs.blobServiceUri
@@ -231,7 +347,7 @@ module edges 'modules/edge-group.bicep' = [
       storageTableServiceUri: storage.outputs.tableServiceUri
       applicationInsightsName: monitoring.outputs.applicationInsightsName
       telemetryRoleName: edgeTelemetryRoleName
-      keyVaultName: keyVault.outputs.name
+      keyVaultName: edgeVault.outputs.name
       tlsCertificateName: tlsCertificateName
       keyVaultFetchImage: keyVaultFetchImage
       cpuCores: edgeCpuCores
@@ -240,10 +356,23 @@ module edges 'modules/edge-group.bicep' = [
   }
 ]
 
+module dnsRecords 'modules/dns-records.bicep' = {
+  name: 'dns-records'
+  scope: resourceGroup(dnsRecordsResourceGroup)
+  params: {
+    zoneName: mailDomain
+    createRecords: !empty(dnsZoneResourceGroup)
+    edgeHostLabels: edgeHostLabels
+    edgeFqdns: [for i in range(0, edgeCount): edges[i].outputs.fqdn]
+    spfInclude: smarthostSpfInclude
+    apexTxtValues: dnsApexTxtValues
+  }
+}
+
 module workbook 'modules/workbook.bicep' = {
   name: 'workbook'
   params: {
-    name: guid(resourceGroup().id, namePrefix, 'mta-workbook')
+    name: guid(resourceGroup().id, prefix, 'mta-workbook')
     displayName: 'MtaServerless: mail flow'
     location: location
     tags: tags
@@ -254,28 +383,41 @@ module workbook 'modules/workbook.bicep' = {
 module alerts 'modules/alerts.bicep' = {
   name: 'alerts'
   params: {
-    namePrefix: namePrefix
+    namePrefix: prefix
     location: location
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
     actionGroupId: actionGroupId
+    alertEmail: alertEmail
     edgeCount: edgeCount
     bounceRatePercentThreshold: bounceRatePercentThreshold
     deferredBacklogGrowthThreshold: deferredBacklogGrowthThreshold
   }
 }
 
-// Named for the settings that consume them (MtaStorage__* for the CLI or a local run against Azure).
+// Named for the settings that consume them (MtaStorage__* for the CLI or a local run against Azure), and for what
+// azd and its hooks read (azd keeps every output in the environment).
 output MtaStorage__accountName string = storage.outputs.name
 output MtaStorage__blobServiceUri string = storage.outputs.blobServiceUri
 output MtaStorage__queueServiceUri string = storage.outputs.queueServiceUri
 output MtaStorage__tableServiceUri string = storage.outputs.tableServiceUri
 output AZURE_FUNCTIONAPP_NAME string = functionApp.outputs.name
-output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
-output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output EDGE_KEY_VAULT_NAME string = edgeVault.outputs.name
+output PIPELINE_KEY_VAULT_NAME string = pipelineVault.outputs.name
+output TLS_CERTIFICATE_NAME string = tlsCertificateName
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output WORKBOOK_ID string = workbook.outputs.id
 output ALERT_RULE_NAMES string[] = alerts.outputs.names
+output ALERT_ACTION_GROUP_ID string = alerts.outputs.actionGroupId
 output EDGE_HOST_NAMES string[] = [for i in range(0, edgeCount): edges[i].outputs.hostName]
 output EDGE_FQDNS string[] = [for i in range(0, edgeCount): edges[i].outputs.fqdn]
 output EDGE_IP_ADDRESSES string[] = [for i in range(0, edgeCount): edges[i].outputs.ipAddress]
+@description('The mail domain\'s records in zone-file form, one per line: created in the zone of dnsZoneResourceGroup, or to publish.')
+output DNS_RECORDS string = join(dnsRecords.outputs.records, '\n')
+output DNS_RECORDS_CREATED bool = !empty(dnsZoneResourceGroup)
+output DNS_ZONE_RESOURCE_GROUP string = dnsZoneResourceGroup
+output MAIL_DOMAIN string = mailDomain
+@description('The edges\' names in the mail domain, space-separated for the hooks: mx1 mx2 ...')
+output EDGE_HOST_LABELS string = join(edgeHostLabels, ' ')

@@ -1,5 +1,5 @@
-// Log search alerts over Application Insights; the queries are ../monitoring/alerts/*.kql. With an
-// action group they notify it, without one they only show in Azure Monitor.
+// Log search alerts over Application Insights; the queries are ../monitoring/alerts/*.kql. They notify an existing
+// action group, or one made here for an e-mail address; without either they only show in Azure Monitor.
 
 param namePrefix string
 param location string
@@ -9,13 +9,38 @@ param applicationInsightsId string
 @description('Resource id of an existing action group; empty for none.')
 param actionGroupId string
 
+@description('Where an action group made here sends e-mail, when actionGroupId is empty; empty for none.')
+param alertEmail string
+
 @description('How many edge groups are deployed: fewer reporting than this fires the alert.')
 param edgeCount int
 
 param bounceRatePercentThreshold int
 param deferredBacklogGrowthThreshold int
 
-var actions = empty(actionGroupId) ? {} : { actionGroups: [actionGroupId] }
+var createActionGroup = empty(actionGroupId) && !empty(alertEmail)
+
+resource emailGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (createActionGroup) {
+  name: '${namePrefix}-alerts'
+  // Action groups are global resources.
+  location: 'Global'
+  tags: tags
+  properties: {
+    // At most 12 characters: what an SMS or e-mail names as the sender.
+    groupShortName: 'mta-alerts'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+var notifiedGroup = createActionGroup ? emailGroup.id : actionGroupId
+var actions = empty(notifiedGroup) ? {} : { actionGroups: [notifiedGroup] }
 
 type alertDefinition = {
   suffix: string
@@ -129,3 +154,4 @@ resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
 ]
 
 output names string[] = [for (definition, i) in definitions: rules[i].name]
+output actionGroupId string = notifiedGroup

@@ -7,6 +7,9 @@ param name string
 param location string
 param tags object
 
+@description('The azure.yaml service this app is: azd deploys the Functions package to the site tagged azd-service-name.')
+param azdServiceName string
+
 param identityId string
 param identityClientId string
 
@@ -57,7 +60,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': azdServiceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

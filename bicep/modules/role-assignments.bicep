@@ -1,12 +1,16 @@
-// Grants one identity its roles, each on the narrowest scope that works: a single container, queue or
-// table where the data plane allows it, the account only where a service needs account-wide access.
+// Grants one principal its roles, each on the narrowest scope that works: a single container, queue or
+// table where the data plane allows it, the account only where a service needs account-wide access, and
+// a vault only to whom may read everything in it (the vaults are split by reader for that reason).
 // Names are guid(scope, principal, role), so a redeployment finds the same assignment.
 
 import { roleName, scopedRole, roleDefinitionIds } from 'roles.bicep'
 
 param principalId string
+
+@description('A workload identity, or the person (or pipeline) who deployed and operates the MTA.')
+param principalType 'ServicePrincipal' | 'User' = 'ServicePrincipal'
+
 param storageAccountName string
-param keyVaultName string
 param applicationInsightsName string
 
 @description('Roles on the whole storage account.')
@@ -21,8 +25,8 @@ param queueRoles scopedRole[] = []
 @description('Roles on single tables.')
 param tableRoles scopedRole[] = []
 
-@description('Roles on the Key Vault.')
-param keyVaultRoles roleName[] = []
+@description('Roles on Key Vaults of this resource group, by vault name.')
+param keyVaultRoles scopedRole[] = []
 
 @description('Roles on the Application Insights component (Entra-authenticated telemetry).')
 param applicationInsightsRoles roleName[] = []
@@ -70,9 +74,11 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2024-01-
   }
 ]
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
-  name: keyVaultName
-}
+resource vaults 'Microsoft.KeyVault/vaults@2023-07-01' existing = [
+  for grant in keyVaultRoles: {
+    name: grant.name
+  }
+]
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -88,7 +94,7 @@ resource onAccount 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: account
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
     }
   }
@@ -100,7 +106,7 @@ resource onContainers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: containers[i]
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
     }
   }
@@ -112,7 +118,7 @@ resource onQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: queues[i]
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
     }
   }
@@ -124,20 +130,20 @@ resource onTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: tables[i]
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
     }
   }
 ]
 
-resource onVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in keyVaultRoles: {
-    name: guid(vault.id, principalId, roleDefinitionIds[role])
-    scope: vault
+resource onVaults 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (grant, i) in keyVaultRoles: {
+    name: guid(vaults[i].id, principalId, roleDefinitionIds[grant.role])
+    scope: vaults[i]
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
+      principalType: principalType
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[grant.role])
     }
   }
 ]
@@ -148,7 +154,7 @@ resource onInsights 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: insights
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
     }
   }
@@ -160,7 +166,7 @@ resource onRegistry 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     scope: registry
     properties: {
       principalId: principalId
-      principalType: 'ServicePrincipal'
+      principalType: principalType
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitionIds[role])
     }
   }

@@ -11,11 +11,13 @@ type roleName =
   | 'Storage Table Data Contributor'
   | 'Storage Table Data Reader'
   | 'Key Vault Secrets User'
+  | 'Key Vault Secrets Officer'
+  | 'Key Vault Certificates Officer'
   | 'Monitoring Metrics Publisher'
   | 'AcrPull'
 
 @export()
-@description('A role on one named child of the storage account (a container, a queue or a table).')
+@description('A role on one named resource: a container, a queue or a table of the storage account, or a Key Vault.')
 type scopedRole = {
   name: string
   role: roleName
@@ -30,6 +32,8 @@ var roleDefinitionIds = {
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   'Storage Table Data Reader': '76199698-9eea-4c19-bc75-cec21354c6b6'
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6'
+  'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  'Key Vault Certificates Officer': 'a4417e6f-fecd-4de8-b567-7b0420556985'
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
   AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -71,48 +70,12 @@ internal static partial class ArmTemplate
         list.AsArray().ToDictionary(e => e!["name"]!.GetValue<string>(), e => e!["value"]!.ToString(), StringComparer.Ordinal);
 
     /// <summary>
-    /// The value of a string as ARM will see it, for the expressions bicep writes for a module's own variables:
-    /// <c>[variables('name')]</c> and <c>[format('literal', variables('name'), ...)]</c>, resolved recursively. Any other
-    /// expression fails the test: it depends on a deployment, and no value for it would be honest.
+    /// The value of a string as ARM will see it, for expressions of the template's own parameters' defaults, variables
+    /// and functions (<see cref="ArmExpression"/>). An expression that depends on a deployment fails the test.
     /// </summary>
-    public static string Evaluate(JsonObject template, string value)
-    {
-        if (!value.StartsWith('['))
-        {
-            return value;
-        }
-
-        if (value.StartsWith("[[", StringComparison.Ordinal))
-        {
-            return value[1..];
-        }
-
-        if (VariableReference().Match(value) is { Success: true } variable)
-        {
-            return Evaluate(template, Variable(template, variable.Groups["name"].Value));
-        }
-
-        var format = FormatOfVariables().Match(value);
-        Assert.True(format.Success, $"Not an expression of the module's variables: {value}");
-        var arguments = format.Groups["argument"].Captures
-            .Select(c => (object)Evaluate(template, Variable(template, c.Value)))
-            .ToArray();
-        return string.Format(CultureInfo.InvariantCulture, format.Groups["format"].Value.Replace("''", "'", StringComparison.Ordinal), arguments);
-    }
-
-    private static string Variable(JsonObject template, string name)
-    {
-        var value = template["variables"]?[name];
-        Assert.True(value is not null, $"The template has no variable '{name}'.");
-        return value.GetValue<string>();
-    }
+    public static string Evaluate(JsonObject template, string value) =>
+        Assert.IsType<string>(new ArmExpression(template).Evaluate(value));
 
     [GeneratedRegex(@"'(?<literal>[^']*)'\)\]$")]
     private static partial Regex TrailingLiteral();
-
-    [GeneratedRegex(@"^\[variables\('(?<name>[^']+)'\)\]$")]
-    private static partial Regex VariableReference();
-
-    [GeneratedRegex(@"^\[format\('(?<format>(?:[^']|'')*)'(?:, variables\('(?<argument>[^']+)'\))*\)\]$")]
-    private static partial Regex FormatOfVariables();
 }

@@ -15,15 +15,22 @@ internal sealed partial class EdgeDockerfile
 
     public static EdgeDockerfile Load()
     {
-        var text = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "edge", "Dockerfile"));
-        var instructions = Continuation().Replace(text, " ")
-            .Split('\n')
-            .Select(l => l.Trim())
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
-            .Select(l => l.Split(' ', 2) is [var keyword, var arguments] ? (keyword.ToUpperInvariant(), arguments.Trim()) : (l.ToUpperInvariant(), ""))
-            .ToList();
-        return new EdgeDockerfile(instructions.Skip(instructions.FindLastIndex(i => i.Item1 == "FROM")).ToList());
+        var instructions = ReadInstructions();
+        return new EdgeDockerfile(instructions.Skip(instructions.FindLastIndex(i => i.Keyword == "FROM")).ToList());
     }
+
+    /// <summary>The build context's paths that the stages before the image's copy in (a <c>COPY --from</c> copies from a stage instead), relative to the repository root.</summary>
+    public static IReadOnlyList<string> BuildStageCopySources()
+    {
+        var instructions = ReadInstructions();
+        return instructions.Take(instructions.FindLastIndex(i => i.Keyword == "FROM"))
+            .Where(i => i.Keyword == "COPY" && !i.Arguments.StartsWith("--from", StringComparison.Ordinal))
+            .SelectMany(i => i.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+            .ToArray();
+    }
+
+    /// <summary>Each instruction of the image's stage as written: keyword, space, arguments.</summary>
+    public IEnumerable<string> Instructions => _instructions.Select(i => $"{i.Keyword} {i.Arguments}");
 
     public string WorkingDirectory => _instructions[LastIndexOf("WORKDIR")].Arguments;
 
@@ -39,6 +46,14 @@ internal sealed partial class EdgeDockerfile
             .Select((instruction, index) => (instruction, index))
             .Where(i => i.instruction.Keyword == "RUN")
             .SelectMany(i => SetCap().Matches(i.instruction.Arguments).Select(m => (m.Groups["file"].Value, m.Groups["capabilities"].Value, i.index)));
+
+    private static List<(string Keyword, string Arguments)> ReadInstructions() =>
+        Continuation().Replace(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "edge", "Dockerfile")), " ")
+            .Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split(' ', 2) is [var keyword, var arguments] ? (keyword.ToUpperInvariant(), arguments.Trim()) : (l.ToUpperInvariant(), ""))
+            .ToList();
 
     public int LastIndexOf(string keyword)
     {

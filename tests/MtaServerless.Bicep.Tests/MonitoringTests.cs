@@ -83,9 +83,42 @@ public sealed class MonitoringTests(BicepBuild build)
         Assert.Equal(KqlFile.In("alerts").Count, definitions.Count);
         Assert.All(KqlFile.In("alerts"), q => Assert.True(strings.Contains(q.Text), $"No alert carries {q.Name}."));
         Assert.Equal("[variables('actions')]", rule["properties"]!["actions"]!.GetValue<string>());
-        Assert.Contains("parameters('actionGroupId')", template["variables"]!["actions"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("[parameters('actionGroupId')]", ArmTemplate.ModuleParameter(build.Main, "alerts", "actionGroupId")!.GetValue<string>());
+        Assert.Equal("[parameters('alertEmail')]", ArmTemplate.ModuleParameter(build.Main, "alerts", "alertEmail")!.GetValue<string>());
         Assert.Equal("[parameters('edgeCount')]", ArmTemplate.ModuleParameter(build.Main, "alerts", "edgeCount")!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("/subscriptions/s/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/oncall", "", "/subscriptions/s/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/oncall", false)]
+    [InlineData("/subscriptions/s/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/oncall", "ops@example.com", "/subscriptions/s/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/oncall", false)]
+    [InlineData("", "ops@example.com", "the group made here", true)]
+    [InlineData("", "", null, false)]
+    public void Alerts_NotifyTheGivenGroup_ElseOneMadeForTheEmail_ElseNobody(string actionGroupId, string alertEmail, string? notified, bool created)
+    {
+        var template = ArmTemplate.ModuleTemplate(build.Main, "alerts");
+        var evaluation = new ArmExpression(
+            template,
+            new Dictionary<string, object?> { ["actionGroupId"] = actionGroupId, ["alertEmail"] = alertEmail, ["namePrefix"] = "mta" },
+            new Dictionary<string, object?> { ["resourceId"] = "the group made here" });
+        var group = Assert.Single(ArmTemplate.ResourcesOfType(template, "Microsoft.Insights/actionGroups"));
+        var actions = Assert.IsType<Dictionary<string, object?>>(evaluation.Variable("actions"));
+
+        Assert.Equal(created, evaluation.Evaluate(group["condition"]!.GetValue<string>()));
+        Assert.Equal(notified is null ? [] : new[] { notified }, actions.TryGetValue("actionGroups", out var groups) ? ((List<object?>)groups!).Cast<string>() : []);
+        Assert.Equal(notified ?? "", evaluation.Output("actionGroupId"));
+    }
+
+    [Fact]
+    public void ActionGroup_MailsTheAddress_WithTheCommonAlertSchema()
+    {
+        var template = ArmTemplate.ModuleTemplate(build.Main, "alerts");
+        var group = Assert.Single(ArmTemplate.ResourcesOfType(template, "Microsoft.Insights/actionGroups"));
+        var receiver = Assert.Single(group["properties"]!["emailReceivers"]!.AsArray())!;
+
+        Assert.Equal("[parameters('alertEmail')]", receiver["emailAddress"]!.GetValue<string>());
+        Assert.True(receiver["useCommonAlertSchema"]!.GetValue<bool>());
+        Assert.Equal("Global", group["location"]!.GetValue<string>());
+        Assert.InRange(group["properties"]!["groupShortName"]!.GetValue<string>().Length, 1, 12);
     }
 
     [Fact]
