@@ -20,7 +20,11 @@ public sealed class PipelineOptions
     /// <summary>When set, a recipient still deferred this long after arrival gets one delay-warning DSN (Postfix's delay_warning_time); off by default.</summary>
     public TimeSpan? DelayWarningAfter { get; set; }
 
+    /// <summary>Per host tried: the TCP connection, the greeting, EHLO and STARTTLS.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many hosts (MX hosts' addresses) one attempt at a domain tries before it defers; each may take <see cref="ConnectTimeout"/> (Postfix's smtp_mx_address_limit).</summary>
+    public int MaxHostsTried { get; set; } = 5;
 
     /// <summary>Per SMTP command; MailKit applies it to every read and write.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
@@ -28,11 +32,22 @@ public sealed class PipelineOptions
     /// <summary>The whole DATA phase, from the DATA command to the reply after the final dot (RFC 5321 4.5.3.2 allows 10 minutes for the reply alone).</summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long the relay waits for the reply to QUIT once a transaction's outcome is known.</summary>
+    public TimeSpan QuitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
-    /// How long a delivery run holds its recipients. It must outlast a run (connect, every command and DATA);
-    /// after it a crashed run's recipients are taken by the next run of the task.
+    /// How long a delivery run holds its recipients; after it a crashed run's recipients are taken by the next
+    /// run of the task. It must hold the longest hop (<see cref="WorstCaseHop"/>) and the writing of its
+    /// results (<see cref="RecordingReserve"/>): checked at start.
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How long past its due time (the next attempt, or the end of its lease) a recipient that is not final
+    /// waits before the sweeper drives it again: longer than the queue engine takes to give back a task
+    /// whose host died (10 minutes in Azure), so that only tasks lost or poisoned are re-driven.
+    /// </summary>
+    public TimeSpan SweepAfter { get; set; } = TimeSpan.FromMinutes(30);
 
     public TimeSpan RouteCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -41,4 +56,16 @@ public sealed class PipelineOptions
 
     /// <summary>Per DNS query; a query that times out is a transient failure.</summary>
     public TimeSpan DnsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A whole MX resolution (the MX query, then its hosts' A and AAAA queries) stops after this many <see cref="DnsTimeout"/>s.</summary>
+    public const int DnsTimeoutsPerResolution = 4;
+
+    /// <summary>
+    /// The longest one hop (a smarthost, or one domain's MX hosts) can take: resolving, connecting to every
+    /// host it may try, the whole transaction, QUIT. Mailbox hops are storage writes, well within it.
+    /// </summary>
+    public TimeSpan WorstCaseHop => (DnsTimeout * DnsTimeoutsPerResolution) + (ConnectTimeout * MaxHostsTried) + DataTimeout + QuitTimeout;
+
+    /// <summary>The last tenth of a lease, kept for reading the message before the first hop and for writing the results after the last.</summary>
+    public TimeSpan RecordingReserve => LeaseDuration / 10;
 }

@@ -144,7 +144,13 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
             {
                 ["MtaStorage:retry:maxRetries"] = (FailsARun - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["MtaStorage:retry:delay"] = "00:00:00.100",
+                // A short lease, and timeouts it can hold (PipelineOptionsValidator): a hop of at most 4 s.
                 ["Pipeline:LeaseDuration"] = "00:00:05",
+                ["Pipeline:DnsTimeout"] = "00:00:00.100",
+                ["Pipeline:MaxHostsTried"] = "1",
+                ["Pipeline:ConnectTimeout"] = "00:00:01",
+                ["Pipeline:DataTimeout"] = "00:00:02",
+                ["Pipeline:QuitTimeout"] = "00:00:00.500",
                 ["Logging:LogLevel:Default"] = "None",
             },
             _hostJson.Path);

@@ -67,8 +67,13 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
             ["Pipeline__HostName"] = "relay.test",
             ["Pipeline__Backoff"] = "00:00:01",
             ["Pipeline__BackoffJitter"] = "0",
+            // The lease also shortens the queue engine's receive visibility; the timeouts fit it (a hop of at most 9 s).
             ["Pipeline__LeaseDuration"] = LeaseDuration.ToString("c", CultureInfo.InvariantCulture),
-            ["CrashHost__ReceiveVisibility"] = LeaseDuration.ToString("c", CultureInfo.InvariantCulture),
+            ["Pipeline__DnsTimeout"] = "00:00:00.250",
+            ["Pipeline__MaxHostsTried"] = "1",
+            ["Pipeline__ConnectTimeout"] = "00:00:02",
+            ["Pipeline__DataTimeout"] = "00:00:05",
+            ["Pipeline__QuitTimeout"] = "00:00:01",
             ["CrashHost__HostJson"] = _hostJson.Path,
             ["Logging__LogLevel__Default"] = "Warning",
         });

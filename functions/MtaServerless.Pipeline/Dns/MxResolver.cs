@@ -14,8 +14,12 @@ namespace MtaServerless.Pipeline.Dns;
 /// </summary>
 public sealed partial class MxResolver
 {
+    private const string DirectoryFailure = "451 4.4.3 Directory server failure";
+
     private readonly LookupClient _dns;
     private readonly ILogger<MxResolver> _logger;
+    private readonly int _maxHosts;
+    private readonly TimeSpan _budget;
 
     public MxResolver(IOptions<PipelineOptions> options, ILogger<MxResolver> logger)
     {
@@ -31,12 +35,29 @@ public sealed partial class MxResolver
         lookup.UseTcpFallback = true;
         _dns = new LookupClient(lookup);
         _logger = logger;
+        _maxHosts = settings.MaxHostsTried;
+        _budget = settings.DnsTimeout * PipelineOptions.DnsTimeoutsPerResolution;
     }
 
     /// <param name="port">The port every host is tried on (the route's; 25 in production, another in tests).</param>
     public async Task<MxResolution> ResolveAsync(string domain, int port, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(domain);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_budget);
+        try
+        {
+            return await ResolveWithinAsync(domain, port, budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogOverBudget(_logger, domain, _budget);
+            return MxResolution.Failed(451, DirectoryFailure);
+        }
+    }
+
+    private async Task<MxResolution> ResolveWithinAsync(string domain, int port, CancellationToken cancellationToken)
+    {
         var mx = await QueryAsync(domain, QueryType.MX, cancellationToken).ConfigureAwait(false);
         if (mx.Failure is { } mxFailure)
         {
@@ -60,7 +81,7 @@ public sealed partial class MxResolver
 
         var hosts = new List<NextHop>();
         var transient = false;
-        foreach (var exchange in exchanges)
+        foreach (var exchange in exchanges.TakeWhile(_ => hosts.Count < _maxHosts))
         {
             var addresses = await AddressesAsync(exchange, cancellationToken).ConfigureAwait(false);
             transient |= addresses is null;
@@ -69,7 +90,7 @@ public sealed partial class MxResolver
 
         if (hosts.Count > 0)
         {
-            return new MxResolution(hosts);
+            return new MxResolution(hosts.Take(_maxHosts).ToList());
         }
 
         LogNoAddresses(_logger, domain, transient);
@@ -114,12 +135,12 @@ public sealed partial class MxResolver
             LogDnsError(_logger, name, type, response.ErrorMessage);
             return response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain
                 ? (null, MxResolution.Failed(550, "550 5.1.2 Recipient domain does not exist"))
-                : (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+                : (null, MxResolution.Failed(451, DirectoryFailure));
         }
         catch (DnsResponseException ex)
         {
             LogDnsFailure(_logger, name, type, ex);
-            return (null, MxResolution.Failed(451, "451 4.4.3 Directory server failure"));
+            return (null, MxResolution.Failed(451, DirectoryFailure));
         }
     }
 
@@ -137,6 +158,9 @@ public sealed partial class MxResolver
 
     [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "DNS {Type} query for {Name} got no answer")]
     private static partial void LogDnsFailure(ILogger logger, string name, QueryType type, Exception exception);
+
+    [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Resolving the mail servers of {Domain} took longer than {Budget}; trying again later")]
+    private static partial void LogOverBudget(ILogger logger, string domain, TimeSpan budget);
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Information, Message = "No address for any mail server of {Domain} (transient: {Transient})")]
     private static partial void LogNoAddresses(ILogger logger, string domain, bool transient);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
@@ -47,6 +48,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
             ["Pipeline:ConnectTimeout"] = "00:00:02",
             ["Pipeline:CommandTimeout"] = "00:00:05",
             ["Pipeline:DnsTimeout"] = "00:00:01",
+            ["Pipeline:RouteCacheTtl"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -63,7 +65,10 @@ internal sealed class PipelineHarness : IAsyncDisposable
         return new PipelineHarness(azurite, services.BuildServiceProvider());
     }
 
-    /// <summary>A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them.</summary>
+    /// <summary>
+    /// A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them,
+    /// and <paramref name="route"/> as the routes table's only route, which Deliver reads at every attempt.
+    /// </summary>
     public async Task<DeliveryTask> NewTaskAsync(
         Route route,
         IReadOnlyList<string> recipients,
@@ -74,6 +79,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
         string? ret = null,
         Func<string, (string? Notify, string? Orcpt)>? dsn = null)
     {
+        await UseRouteAsync(route);
         var arrived = firstAttempt ?? DateTimeOffset.UtcNow;
         var id = Guid.CreateVersion7().ToString("N");
         var blob = StorageNames.SpoolBlobName(id, arrived);
@@ -85,7 +91,18 @@ internal sealed class PipelineHarness : IAsyncDisposable
             await Storage.Deliveries.AddEntityAsync(record);
         }
 
-        return new DeliveryTask(id, blob, route, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret);
+        return new DeliveryTask(id, blob, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret);
+    }
+
+    /// <summary>Makes <paramref name="route"/> the routes table's only route.</summary>
+    public async Task UseRouteAsync(Route route)
+    {
+        await foreach (var row in Storage.Routes.QueryAsync<TableEntity>(select: [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey)]))
+        {
+            await Storage.Routes.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+
+        await Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
     }
 
     public async Task<DeliveryEntity> RecordAsync(string id, string recipient) =>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
@@ -24,7 +25,8 @@ public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<Azu
         var route = new Route("*", RouteAction.Smarthost, "127.0.0.1", 25, TlsMode.None);
         await azurite.Storage.Deliveries.AddEntityAsync(DeliveryEntity.Queued(id, "bob@example.com", route.Pattern, DateTimeOffset.UtcNow));
         // The spool blob is missing, so every run fails: the one failure no retry can cure.
-        var task = new DeliveryTask(id, $"2026/11/28/{id}.eml", route, "alice@example.org", ["bob@example.com"], "Received: x\r\n", 3, DateTimeOffset.UtcNow, SmtpUtf8: false);
+        await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        var task = new DeliveryTask(id, $"2026/11/28/{id}.eml", "alice@example.org", ["bob@example.com"], "Received: x\r\n", 3, DateTimeOffset.UtcNow, SmtpUtf8: false);
         await azurite.Storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task));
         using var runner = await StartRunnerAsync(maxDequeueCount: 2);
 
