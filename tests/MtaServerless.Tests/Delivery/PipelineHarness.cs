@@ -9,6 +9,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Ingest;
+using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Delivery;
@@ -20,11 +21,13 @@ internal sealed class PipelineHarness : IAsyncDisposable
     public const string StoredMessage = "Subject: hi\r\nMessage-ID: <original@example.org>\r\n\r\nHello\r\n";
 
     private readonly ServiceProvider _services;
+    private readonly TimeProvider _time;
 
-    private PipelineHarness(AzuriteFixture azurite, ServiceProvider services)
+    private PipelineHarness(AzuriteFixture azurite, ServiceProvider services, TimeProvider time)
     {
         Storage = azurite.Storage;
         _services = services;
+        _time = time;
     }
 
     public MtaStorageClients Storage { get; }
@@ -35,10 +38,17 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public DeliveryLeases Leases => _services.GetRequiredService<DeliveryLeases>();
 
+    public Sweeper Sweeper => _services.GetRequiredService<Sweeper>();
+
     public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         await azurite.Storage.Delivery.ClearMessagesAsync();
         await azurite.Storage.Inbound.ClearMessagesAsync();
+        await foreach (var entry in azurite.Storage.Deliveries.QueryAsync<DueEntry>(e => e.PartitionKey == DueEntry.Partition))
+        {
+            await azurite.Storage.Deliveries.DeleteEntityAsync(entry.PartitionKey, entry.RowKey);
+        }
+
         var values = new Dictionary<string, string?>
         {
             [StorageNames.Connection] = azurite.ConnectionString,
@@ -62,7 +72,40 @@ internal sealed class PipelineHarness : IAsyncDisposable
         }
 
         services.AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
-        return new PipelineHarness(azurite, services.BuildServiceProvider());
+        return new PipelineHarness(azurite, services.BuildServiceProvider(), time ?? TimeProvider.System);
+    }
+
+    /// <summary>
+    /// A message accepted now (by the harness's clock) and ingested, with <paramref name="route"/> as the routes
+    /// table's only route: its records, its index entry, and its first delivery task, taken off the queue.
+    /// </summary>
+    public async Task<DeliveryTask> IngestAsync(Route route, IReadOnlyList<string> recipients)
+    {
+        await UseRouteAsync(route);
+        var id = Guid.CreateVersion7().ToString("N");
+        var arrived = _time.GetUtcNow();
+        var blob = StorageNames.SpoolBlobName(id, arrived);
+        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(StoredMessage)));
+        await Ingest.RunAsync(
+            new InboundMessage(
+                id,
+                blob,
+                new Envelope(Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+                new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test")),
+            CancellationToken.None);
+        return await NextTaskAsync(TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>The sweeper's index, entry by entry.</summary>
+    public async Task<IReadOnlyList<DueEntry>> IndexAsync()
+    {
+        var entries = new List<DueEntry>();
+        await foreach (var entry in Storage.Deliveries.QueryAsync<DueEntry>(e => e.PartitionKey == DueEntry.Partition))
+        {
+            entries.Add(entry);
+        }
+
+        return entries;
     }
 
     /// <summary>
