@@ -137,15 +137,18 @@ internal sealed class PipelineHarness : IAsyncDisposable
         return new DeliveryTask(id, blob, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret);
     }
 
-    /// <summary>Makes <paramref name="route"/> the routes table's only route.</summary>
-    public async Task UseRouteAsync(Route route)
+    /// <summary>Makes <paramref name="routes"/> the routes table's only routes.</summary>
+    public async Task UseRouteAsync(params Route[] routes)
     {
         await foreach (var row in Storage.Routes.QueryAsync<TableEntity>(select: [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey)]))
         {
             await Storage.Routes.DeleteEntityAsync(row.PartitionKey, row.RowKey);
         }
 
-        await Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        foreach (var route in routes)
+        {
+            await Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        }
     }
 
     public async Task<DeliveryEntity> RecordAsync(string id, string recipient) =>
