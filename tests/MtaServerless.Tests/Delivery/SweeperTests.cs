@@ -46,6 +46,7 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
 
         _time.Advance(SweepAfter + TimeSpan.FromMinutes(1));
         var sweep = await _pipeline.Sweeper.SweepAsync(CancellationToken.None);
+        QueueExpiry.AssertNeverExpires(Assert.Single((await _pipeline.Storage.Delivery.PeekMessagesAsync(32)).Value));
         var redriven = await _pipeline.NextTaskAsync(TimeSpan.FromSeconds(15));
         await _pipeline.Deliver.RunAsync(redriven, CancellationToken.None);
 

@@ -58,6 +58,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(
             [["a@example.com", "b@example.com"], ["c@mail.example.com"]],
             tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
+        Assert.All((await azurite.Storage.Delivery.PeekMessagesAsync(32)).Value, QueueExpiry.AssertNeverExpires);
         Assert.All(tasks, t =>
         {
             Assert.Equal(1, t.Attempt);
