@@ -84,6 +84,20 @@ public sealed class DeliveryLeasesTests(AzuriteFixture azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task Complete_TaskWithAnEarlierAttemptNumber_NeverTakesTheCountBackwards()
+    {
+        var task = await _pipeline.NewTaskAsync(Route, ["bob@example.com"]);
+        var record = await _pipeline.RecordAsync(task.Id, "bob@example.com");
+        (record.Status, record.Attempts) = (DeliveryStatus.Deferred, 3);
+        await _pipeline.Storage.Deliveries.UpdateEntityAsync(record, record.ETag);
+        var run = await _pipeline.Leases.AcquireAsync(task, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        await _pipeline.Leases.CompleteAsync([new LeaseResult(Assert.Single(run.Held), DeliveryStatus.Deferred, "451 4.2.1 Try later", "hop.test")], 1, DateTimeOffset.UtcNow, run.HeldUntil);
+
+        Assert.Equal(3, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Attempts);
+    }
+
+    [Fact]
     public async Task Release_GivesEveryRecipientBackInItsEarlierState()
     {
         var task = await _pipeline.NewTaskAsync(Route, Recipients);

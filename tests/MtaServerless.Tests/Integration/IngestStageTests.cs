@@ -85,6 +85,34 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Fact]
+    public async Task Run_ReplayedAfterThreeDeferredAttempts_TheTaskIsTheFourthAttempt()
+    {
+        var message = await MessageAsync("a@example.com");
+        await Stage.RunAsync(message, CancellationToken.None);
+        await DeferAsync(message.Id, "a@example.com", attempts: 3, due: DateTimeOffset.UtcNow.AddMinutes(-1), delayWarned: true);
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        var task = Assert.Single(await TasksAsync());
+        Assert.Equal((4, true), (task.Attempt, task.DelayWarned));
+        var record = (await RecordsAsync(message.Id))["a@example.com"];
+        Assert.Equal((DeliveryStatus.Deferred, 3), (record.Status, record.Attempts));
+    }
+
+    [Fact]
+    public async Task Run_ReplayedWhileARetryIsScheduled_TheTaskWaitsUntilTheRecipientIsDue()
+    {
+        var message = await MessageAsync("a@example.com");
+        await Stage.RunAsync(message, CancellationToken.None);
+        await DeferAsync(message.Id, "a@example.com", attempts: 2, due: DateTimeOffset.UtcNow.AddHours(1), delayWarned: false);
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        Assert.Empty(await TasksAsync());
+        Assert.Equal(1, (await azurite.Storage.Delivery.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
     public async Task Run_MxRoute_OneTaskPerRecipientDomainAndDsnParametersOnTheRecords()
     {
         var message = await MessageAsync("a@one.mxroute.example", "b@two.mxroute.example", "c@one.mxroute.example");
@@ -145,6 +173,15 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
 
     private async Task SetRouteAsync(Route route) =>
         await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+
+    /// <summary>What Deliver leaves after it deferred a recipient: its attempts, and when its retry is due; Ingest's first task is gone.</summary>
+    private async Task DeferAsync(string id, string recipient, int attempts, DateTimeOffset due, bool delayWarned)
+    {
+        var record = (await RecordsAsync(id))[recipient];
+        (record.Status, record.Attempts, record.NextAttemptAt, record.DelayWarned) = (DeliveryStatus.Deferred, attempts, due, delayWarned);
+        await azurite.Storage.Deliveries.UpdateEntityAsync(record, record.ETag);
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+    }
 
     private async Task<Dictionary<string, DeliveryEntity>> RecordsAsync(string id)
     {
