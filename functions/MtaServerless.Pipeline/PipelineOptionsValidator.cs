@@ -10,10 +10,7 @@ namespace MtaServerless.Pipeline;
 /// </summary>
 public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
 {
-    /// <summary>
-    /// The sweeper refreshes the spool blobs it still needs twice a day; the lifecycle rule deletes them a day or more
-    /// after the maximum lifetime. A sweep must come within that, however late a recipient is.
-    /// </summary>
+    /// <summary>A recipient whose task was lost waits this long at most before the sweeper drives it again: a margin, not an outage.</summary>
     public static readonly TimeSpan MaxSweepAfter = TimeSpan.FromHours(12);
 
     public ValidateOptionsResult Validate(string? name, PipelineOptions options)
@@ -45,7 +42,7 @@ public sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
 
         if (options.SweepAfter > MaxSweepAfter)
         {
-            failures.Add($"{Setting(nameof(options.SweepAfter))} must be at most {MaxSweepAfter} (it is {options.SweepAfter}): the sweeper must keep the spool blobs of late recipients from the lifecycle rule.");
+            failures.Add($"{Setting(nameof(options.SweepAfter))} must be at most {MaxSweepAfter} (it is {options.SweepAfter}): recipients whose task was lost wait that long to be delivered or bounced.");
         }
 
         try
