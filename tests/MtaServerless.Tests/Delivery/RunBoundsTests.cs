@@ -42,14 +42,7 @@ public sealed class RunBoundsTests(AzuriteFixture azurite) : IClassFixture<Azuri
     {
         var pipeline = await StartAsync();
         using var stopping = new CancellationTokenSource();
-        var server = Server(new SmtpScript
-        {
-            Data = _ =>
-            {
-                stopping.Cancel();
-                return "250 2.0.0 Ok";
-            },
-        });
+        var server = Server(StopsTheHostThenAccepts(stopping));
         var task = await pipeline.NewTaskAsync(Smarthost("*", server), ["bob@example.com"]);
 
         await pipeline.Deliver.RunAsync(task, stopping.Token);
@@ -64,14 +57,7 @@ public sealed class RunBoundsTests(AzuriteFixture azurite) : IClassFixture<Azuri
     {
         var pipeline = await StartAsync();
         using var stopping = new CancellationTokenSource();
-        var first = Server(new SmtpScript
-        {
-            Data = _ =>
-            {
-                stopping.Cancel();
-                return "250 2.0.0 Ok";
-            },
-        });
+        var first = Server(StopsTheHostThenAccepts(stopping));
         var second = Server(new SmtpScript());
         var task = await pipeline.NewTaskAsync(Smarthost("one.example", first), ["a@one.example", "b@two.example"]);
         await pipeline.UseRouteAsync(Smarthost("one.example", first), Smarthost("two.example", second));
@@ -97,6 +83,16 @@ public sealed class RunBoundsTests(AzuriteFixture azurite) : IClassFixture<Azuri
         _disposables.Add(pipeline);
         return pipeline;
     }
+
+    /// <summary>The host starts stopping while the next hop holds the final dot; then the hop says 250.</summary>
+    private static SmtpScript StopsTheHostThenAccepts(CancellationTokenSource stopping) => new()
+    {
+        Data = _ =>
+        {
+            stopping.Cancel();
+            return "250 2.0.0 Ok";
+        },
+    };
 
     /// <summary>Moves the clock as a hop that took this long would, then gives the reply.</summary>
     private string Advance(TimeSpan by, string reply)
