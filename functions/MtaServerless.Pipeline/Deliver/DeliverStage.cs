@@ -129,7 +129,12 @@ public sealed partial class DeliverStage(
         {
             var (route, domain) = hops[i].Key;
             var recipients = hops[i].ToList();
-            if (i > 0 && !MayStartHop(heldUntil, cancellationToken))
+            if (i == 0)
+            {
+                // Nothing sent yet: a stopping host gives every recipient back, for the queue's retry of the task.
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            else if (!MayStartHop(heldUntil, cancellationToken))
             {
                 LogPostponed(logger, task.Id, recipients.Count, route.Pattern);
                 results.Add(RelayResult.ForAll(string.Empty, recipients, PipelineReplies.PostponedCode, PipelineReplies.Postponed));

@@ -11,10 +11,11 @@ namespace MtaServerless.Pipeline.Deliver;
 /// <summary>
 /// The per-recipient state machine on the <c>deliveries</c> table: <c>queued|deferred|sent -> leased ->
 /// delivered|deferred|bounced</c>, and <c>leased -> sent</c> when the next hop accepted the recipient but
-/// the result could not be written (a <c>sent</c> recipient is leased again only to record it delivered). A task's recipients share the message's partition, so a run takes
-/// all its leases in one ETag-conditional entity group transaction and records all its results in
-/// another: two runs of one task never split its recipients between them, only the run that wrote
-/// the lease sends, and a message costs the same table transactions for one recipient or a hundred.
+/// the result could not be written (a <c>sent</c> recipient is leased again only to be recorded
+/// delivered). A task's recipients share the message's partition, so a run takes all its leases in one
+/// ETag-conditional entity group transaction and records all its results in another: two runs of one
+/// task never split its recipients between them, only the run that wrote the lease sends, and a message
+/// costs the same table transactions for one recipient or a hundred.
 /// </summary>
 public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<DeliveryLeases> logger)
 {
