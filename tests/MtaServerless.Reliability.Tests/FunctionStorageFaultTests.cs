@@ -120,10 +120,10 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         var id = await InProcessRunner.SubmitAsync(runner, Message("always@example.com"));
         var sent = await SettledAsync(id, "always@example.com", DeliveryStatus.Sent);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        var sweep = await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
+        // The runner's own timer may sweep first; either way a sweeper's task runs again, and writes "sent" again.
+        await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
         var again = await SettledAsync(id, "always@example.com", DeliveryStatus.Sent, after: sent.UpdatedAt);
 
-        Assert.Equal(1, sweep.Redriven);
         Assert.StartsWith("250 ", again.LastReply, StringComparison.Ordinal);
         Assert.Null(again.LeaseOwner);
         Assert.Equal((1, 1), (CopiesAt("always@example.com"), _sink.DataAttempts));

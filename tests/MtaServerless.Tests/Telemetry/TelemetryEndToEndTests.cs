@@ -61,7 +61,8 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
         await sink.WaitForAcceptedAsync(3, Timeout); // bob's copy and the two DSNs to alice
         await WaitForAsync(() => Events(captured, TelemetryNames.RecipientExpired, id).Any() && Events(captured, TelemetryNames.RecipientDelivered, null).Count() == 3);
         var lostId = await LoseATaskAsync();
-        var sweep = await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
+        // (The runner's own timer may be the one that finds it: the event is the same.)
+        await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
         // Lost longer ago than the lifetime (4 s here): the sweeper's task bounces it without an attempt, and its DSN reaches the sink.
         await WaitForAsync(() => Events(captured, TelemetryNames.RecipientExpired, lostId).Any());
         await sink.WaitForAcceptedAsync(4, Timeout);
@@ -72,7 +73,6 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
 
         AssertOneTrace(captured, id);
         await AssertEventsAsync(captured, id, DateTimeOffset.UtcNow - started);
-        Assert.Equal(1, sweep.Redriven);
         var redriven = Assert.Single(Events(captured, TelemetryNames.RecipientRedriven, lostId));
         Assert.Equal(("e***@example.com", "queued", "0", "60"), (redriven["Recipient"], redriven["Status"], redriven["Attempt"], redriven["OverdueMinutes"]));
         AssertMetrics(captured);
