@@ -46,6 +46,8 @@ public sealed class DueEntry : ITableEntity
             MessageId = task.Id,
             DueAt = dueAt,
             Task = QueueDocuments.Serialize(task with { Recipients = [] }),
+            // The spool blob was written at arrival: its last-modified time is the message's, until the sweeper refreshes it.
+            TouchedAt = task.FirstAttemptAt,
         };
     }
 

@@ -24,12 +24,9 @@ public sealed partial class DueIndex(MtaStorageClients storage, ILogger<DueIndex
     public async Task AddAsync(DeliveryTask task, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var entry = DueEntry.For(task, dueAt);
-        // The spool blob was written at arrival: its last-modified time is the message's, until the sweeper refreshes it.
-        entry.TouchedAt = task.FirstAttemptAt;
         try
         {
-            await storage.Deliveries.AddEntityAsync(entry, cancellationToken).ConfigureAwait(false);
+            await storage.Deliveries.AddEntityAsync(DueEntry.For(task, dueAt), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
