@@ -68,7 +68,7 @@ param pipelineBackoff string = '00:01:00,00:05:00,00:15:00,00:30:00,01:00:00,02:
 @maxValue(30)
 param pipelineMaxLifetimeDays int = 5
 
-@description('Days a spool blob outlives the maximum queue lifetime before the lifecycle rule deletes it (time for the final bounce and for inspection).')
+@description('Days a spool blob outlives the maximum queue lifetime before the lifecycle rule deletes it (time for the final bounce and for inspection), counted from its last modification: the sweeper refreshes the blobs of unfinished messages twice a day.')
 @minValue(1)
 param spoolRetentionMarginDays int = 2
 

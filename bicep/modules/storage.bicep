@@ -9,7 +9,7 @@ param tags object
 @description('The Flex Consumption deployment package container.')
 param deploymentContainerName string
 
-@description('Spool blobs older than this are deleted: the pipeline\'s maximum queue lifetime plus a margin for the final bounce.')
+@description('Spool blobs not modified for this long are deleted: the pipeline\'s maximum queue lifetime plus a margin. The sweeper refreshes the blobs of unfinished messages twice a day, so no blob a recipient still needs is deleted.')
 @minValue(1)
 param spoolRetentionDays int
 
@@ -99,8 +99,10 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
               }
               actions: {
                 baseBlob: {
+                  // From the last modification, not the creation: the sweeper touches the blob of a message whose
+                  // recipients are not all final twice a day, however long that takes (a changed lifetime, an outage).
                   delete: {
-                    daysAfterCreationGreaterThan: spoolRetentionDays
+                    daysAfterModificationGreaterThan: spoolRetentionDays
                   }
                 }
               }

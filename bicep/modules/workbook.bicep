@@ -66,7 +66,7 @@ var content = {
   items: [
     textItem('## Mail flow\nAccepted messages at the edge; delivered, deferred, bounced and expired recipients in the pipeline.')
     timeRange
-    queryItem('Accepted, delivered, deferred, bounced and expired', loadTextContent('../monitoring/queries/outcomes-over-time.kql'), 'timechart')
+    queryItem('Accepted, delivered, deferred, bounced, expired and re-driven', loadTextContent('../monitoring/queries/outcomes-over-time.kql'), 'timechart')
     queryItem('Delivery latency since acceptance (seconds): p50, p90, p99', loadTextContent('../monitoring/queries/delivery-latency.kql'), 'timechart')
     queryItem('Top failing remote hosts and replies', loadTextContent('../monitoring/queries/failing-remote-hosts.kql'), 'table')
     textItem('## Queues\nDepth counts messages waiting for a retry too; the oldest age shows a stuck queue.')

@@ -12,4 +12,12 @@ public static class FunctionNames
     /// asks for the queue gauges, and rarely enough that an idle app is not kept awake.
     /// </summary>
     public const string QueueMetricsSchedule = "0 */5 * * * *";
+
+    public const string Sweeper = "Sweeper";
+
+    /// <summary>
+    /// NCRONTAB (with seconds) of <see cref="Sweeper"/>: every 5 minutes, a small part of the time a recipient
+    /// waits overdue before it is re-driven (Pipeline:SweepAfter), and one index query when nothing is due.
+    /// </summary>
+    public const string SweeperSchedule = "30 */5 * * * *";
 }

@@ -16,6 +16,9 @@ public static class LocalOutcomes
 
     public static DeliveryOutcome DeliveredToMailbox { get; } = DeliveryOutcome.Local(250, "2.0.0", "Delivered to the local mailbox");
 
+    /// <summary>A recipient recorded "sent" whose stored reply is gone: the next hop's 2xx is all that is known.</summary>
+    public static DeliveryOutcome AcceptedEarlier { get; } = DeliveryOutcome.Local(250, "2.0.0", "Accepted by the next hop in an earlier attempt");
+
     public static DeliveryOutcome NullMx { get; } = DeliveryOutcome.Local(556, "5.1.10", "Recipient domain accepts no mail (null MX)");
 
     public static DeliveryOutcome NoMailServer { get; } = DeliveryOutcome.Local(550, "5.1.2", "Recipient domain has no mail server");
@@ -28,6 +31,12 @@ public static class LocalOutcomes
 
     /// <summary>A route names a credential that configuration does not hold: ours to fix, so the mail waits.</summary>
     public static DeliveryOutcome NotConfigured { get; } = DeliveryOutcome.Local(451, "4.3.5", "Next hop is not configured");
+
+    /// <summary>A hop this run did not start because its lease would have ended first, or its host was stopping.</summary>
+    public static DeliveryOutcome Postponed { get; } = DeliveryOutcome.Local(451, "4.3.0", "Delivery postponed to the next attempt");
+
+    /// <summary>Given by a sweeper's task past the maximum lifetime: the recipient bounces without another attempt.</summary>
+    public static DeliveryOutcome LifetimeOver { get; } = DeliveryOutcome.Local(451, "4.4.7", "Delivery time expired");
 
     public static DeliveryOutcome RejectedByRoute(string? text) => DeliveryOutcome.Local(550, "5.7.1", text ?? "Recipient rejected");
 

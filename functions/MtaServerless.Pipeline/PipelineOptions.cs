@@ -23,17 +23,28 @@ public sealed class PipelineOptions
     /// <summary>A failure DSN returns the whole message up to this many octets (Postfix's bounce_size_limit); a larger one, its headers only.</summary>
     public long DsnMaxReturnedSize { get; set; } = 50_000;
 
+    /// <summary>Per connection to a host: the TCP connection, the greeting, EHLO, STARTTLS and AUTH, together.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many connections to hosts (MX hosts' addresses, a plaintext retry after a failed STARTTLS, a kept
+    /// connection tried) one relay makes before it defers; each may take <see cref="ConnectTimeout"/> (Postfix's smtp_mx_address_limit).
+    /// </summary>
+    public int MaxHostsTried { get; set; } = 5;
 
     /// <summary>Per SMTP command of the relay: each reply, and each write, must come within it.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The whole DATA phase, from the DATA command to the reply after the final dot (RFC 5321 4.5.3.2 allows 10 minutes for the reply alone).</summary>
+    /// <summary>The whole transaction, from MAIL to the reply after the final dot (RFC 5321 4.5.3.2 allows 10 minutes for that reply alone).</summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long the relay waits for the reply to RSET or QUIT once a transaction's outcome is known.</summary>
+    public TimeSpan QuitTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
-    /// How long a delivery run holds its recipients. It must outlast a run (connect, every command and DATA);
-    /// after it a crashed run's recipients are taken by the next run of the task.
+    /// How long a delivery run holds its recipients; after it a crashed run's recipients are taken by the next
+    /// run of the task. It must hold the longest hop (<see cref="WorstCaseHop"/>) and the writing of its
+    /// results (<see cref="RecordingReserve"/>): checked at start.
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(15);
 
@@ -43,6 +54,13 @@ public sealed class PipelineOptions
     /// <summary>How long after it was opened a connection may still take transactions (Postfix's smtp_connection_reuse_time_limit).</summary>
     public TimeSpan ConnectionReuseLimit { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long past its due time (the next attempt, or the end of its lease) a recipient that is not final
+    /// waits before the sweeper drives it again: longer than the queue engine takes to give back a task
+    /// whose host died (10 minutes in Azure), so that only tasks lost or poisoned are re-driven.
+    /// </summary>
+    public TimeSpan SweepAfter { get; set; } = TimeSpan.FromMinutes(30);
+
     public TimeSpan RouteCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Comma-separated DNS servers (<c>10.0.0.53</c>, <c>127.0.0.1:5353</c>) for MX lookups; empty for the system's resolvers.</summary>
@@ -50,4 +68,16 @@ public sealed class PipelineOptions
 
     /// <summary>Per DNS query; a query that times out is a transient failure.</summary>
     public TimeSpan DnsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A whole MX resolution (the MX query, then its hosts' A and AAAA queries) stops after this many <see cref="DnsTimeout"/>s.</summary>
+    public const int DnsTimeoutsPerResolution = 4;
+
+    /// <summary>
+    /// The longest one hop (a smarthost, or one domain's MX hosts) can take: resolving, connecting to every
+    /// host it may try, the whole transaction, QUIT. Mailbox hops are storage writes, well within it.
+    /// </summary>
+    public TimeSpan WorstCaseHop => (DnsTimeout * DnsTimeoutsPerResolution) + (ConnectTimeout * MaxHostsTried) + DataTimeout + QuitTimeout;
+
+    /// <summary>The last tenth of a lease, kept for reading the message before the first hop and for writing the results after the last.</summary>
+    public TimeSpan RecordingReserve => LeaseDuration / 10;
 }

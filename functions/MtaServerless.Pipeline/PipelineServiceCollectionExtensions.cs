@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MtaServerless.Core.Routing;
@@ -11,6 +12,7 @@ using MtaServerless.Pipeline.Deliver.Smtp;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Retry;
+using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline;
@@ -22,8 +24,11 @@ public static class PipelineServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddMtaStorage(configuration);
+        // Refused at start, naming the settings, rather than a run that outlives its lease and sends twice.
         services.AddOptions<PipelineOptions>()
-            .Bind(configuration.GetSection(PipelineOptions.Section));
+            .Bind(configuration.GetSection(PipelineOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PipelineOptions>, PipelineOptionsValidator>());
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<PipelineOptions>>().Value;
@@ -43,8 +48,11 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<BounceSender>();
         services.AddSingleton<IngestStage>();
         services.AddSingleton<DeliverStage>();
+        services.AddSingleton<DueIndex>();
+        services.AddSingleton<Sweeper>();
         services.AddMtaTelemetryOptions(configuration);
         services.AddSingleton<DeliveryEvents>();
+        services.AddSingleton<SweepEvents>();
         services.AddSingleton<QueueMetrics>();
         return services;
     }

@@ -1,7 +1,9 @@
+using Azure.Core;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Extensions.Timers;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -48,6 +50,12 @@ public static class LocalRunnerHost
                 collection.AddSingleton<IngestFunction>();
                 collection.AddSingleton<DeliverFunction>();
                 collection.AddSingleton<QueueMetricsFunction>();
+                collection.AddSingleton<SweeperFunction>();
+                var lease = configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.LeaseDuration)}", new PipelineOptions().LeaseDuration);
+                if (lease < ReceiveVisibilityPolicy.EngineDefault)
+                {
+                    collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(new ReceiveVisibilityPolicy(lease), HttpPipelinePosition.PerCall)));
+                }
             })
             // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
             .ConfigureWebJobs(webJobs =>

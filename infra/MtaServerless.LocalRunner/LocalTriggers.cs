@@ -8,7 +8,7 @@ namespace MtaServerless.LocalRunner;
 /// The WebJobs SDK's view of the Functions app: the same names, queues and connection, each
 /// handing the payload to the isolated worker's function class. No mail logic lives here.
 /// </summary>
-public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver, QueueMetricsFunction queueMetrics)
+public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver, QueueMetricsFunction queueMetrics, SweeperFunction sweeper)
 {
     [FunctionName(FunctionNames.Ingest)]
     public Task IngestAsync(
@@ -27,4 +27,10 @@ public sealed class LocalTriggers(IngestFunction ingest, DeliverFunction deliver
         [TimerTrigger(FunctionNames.QueueMetricsSchedule)] TimerInfo timer,
         CancellationToken cancellationToken) =>
         queueMetrics.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo { IsPastDue = timer.IsPastDue }, cancellationToken);
+
+    [FunctionName(FunctionNames.Sweeper)]
+    public Task SweeperAsync(
+        [TimerTrigger(FunctionNames.SweeperSchedule)] TimerInfo timer,
+        CancellationToken cancellationToken) =>
+        sweeper.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo { IsPastDue = timer.IsPastDue }, cancellationToken);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Sweep;
 
 namespace MtaServerless.Bicep.Tests;
 
@@ -49,12 +50,15 @@ public sealed class StorageTemplateTests(BicepBuild build)
     }
 
     [Fact]
-    public void Lifecycle_DeletesOnlySpoolBlobs_AfterTheMaximumLifetimePlusAMargin()
+    public void Lifecycle_DeletesOnlySpoolBlobs_UnmodifiedForTheMaximumLifetimePlusAMargin()
     {
         var policy = Assert.Single(ArmTemplate.ResourcesOfType(Storage, "Microsoft.Storage/storageAccounts/managementPolicies"));
         var rule = Assert.Single(policy["properties"]!["policy"]!["rules"]!.AsArray())!;
         var prefix = Assert.Single(rule["definition"]!["filters"]!["prefixMatch"]!.AsArray())!.GetValue<string>();
-        var days = rule["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterCreationGreaterThan"]!.GetValue<string>();
+        var delete = rule["definition"]!["actions"]!["baseBlob"]!["delete"]!.AsObject();
+        var days = delete["daysAfterModificationGreaterThan"]!.GetValue<string>();
+        // Counted from creation, a message still unfinished past that age would lose its bytes.
+        Assert.False(delete.ContainsKey("daysAfterCreationGreaterThan"));
 
         Assert.Equal($"[format('{{0}}/', '{StorageNames.SpoolContainer}')]", prefix);
         Assert.Equal("[parameters('spoolRetentionDays')]", days);
@@ -62,6 +66,22 @@ public sealed class StorageTemplateTests(BicepBuild build)
             "[add(parameters('pipelineMaxLifetimeDays'), parameters('spoolRetentionMarginDays'))]",
             ArmTemplate.ModuleParameter(build.Main, "storage", "spoolRetentionDays")!.GetValue<string>());
         Assert.True(build.Main["parameters"]!["spoolRetentionMarginDays"]!["minValue"]!.GetValue<int>() >= 1);
+    }
+
+    /// <summary>
+    /// The sweeper visits an unfinished message at least every <see cref="Sweeper.RevisitAfter"/> and a timer tick,
+    /// and refreshes its blob at the first visit that finds the last refresh (or the arrival) that old: at most two
+    /// such gaps apart. The shortest retention the template allows leaves half a day to spare, and more.
+    /// </summary>
+    [Fact]
+    public void Lifecycle_ShortestRetention_OutlastsTheLongestGapBetweenTheSweepersRefreshes()
+    {
+        var shortest = TimeSpan.FromDays(
+            build.Main["parameters"]!["pipelineMaxLifetimeDays"]!["minValue"]!.GetValue<int>()
+            + build.Main["parameters"]!["spoolRetentionMarginDays"]!["minValue"]!.GetValue<int>());
+        var longestGap = Sweeper.RevisitAfter + Sweeper.RevisitAfter + TimeSpan.FromMinutes(5);
+
+        Assert.True(shortest - longestGap >= TimeSpan.FromHours(12), $"{shortest} of retention against {longestGap} between refreshes.");
     }
 
     [Fact]

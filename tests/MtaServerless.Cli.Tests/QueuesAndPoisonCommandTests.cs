@@ -57,8 +57,9 @@ public sealed class QueuesAndPoisonCommandTests(AzuriteFixture azurite) : IClass
 
         Assert.Equal((0, "Replayed 2 message(s) to inbound."), (run.ExitCode, run.Output.Trim()));
         Assert.Equal(0, (await Poison.GetPropertiesAsync()).Value.ApproximateMessagesCount);
-        var replayed = (await azurite.Storage.Inbound.PeekMessagesAsync(32)).Value.Select(m => QueueDocuments.DeserializeInbound(m.Body.ToString()).Id);
-        Assert.Equal(["replay-1", "replay-2"], replayed.Order(StringComparer.Ordinal));
+        var peeked = (await azurite.Storage.Inbound.PeekMessagesAsync(32)).Value;
+        Assert.Equal(["replay-1", "replay-2"], peeked.Select(m => QueueDocuments.DeserializeInbound(m.Body.ToString()).Id).Order(StringComparer.Ordinal));
+        Assert.All(peeked, QueueExpiry.AssertNeverExpires);
     }
 
     [Fact]

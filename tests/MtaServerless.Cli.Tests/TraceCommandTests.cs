@@ -34,6 +34,23 @@ public sealed class TraceCommandTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.DoesNotContain("erin@example.com", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>A stuck recipient is one whose due time is long past: the next attempt, or the end of the lease it is held under.</summary>
+    [Fact]
+    public async Task Trace_RecipientsNotFinal_ShowWhenTheyAreDue()
+    {
+        var due = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
+        await AddAsync("msg-d", "frank@example.com", DeliveryStatus.Deferred, "451 4.3.0 Try later", row => row.NextAttemptAt = due);
+        await AddAsync("msg-d", "grace@example.com", DeliveryStatus.Leased, "451 4.3.0 Try later", row => row.LeaseExpiresAt = due.AddHours(1));
+        await AddAsync("msg-d", "heidi@example.com", DeliveryStatus.Delivered, "250 2.0.0 Ok", row => row.NextAttemptAt = due);
+
+        var run = await CliRun.RunAsync(azurite, "trace", "msg-d");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.Lines, l => l.Contains("frank@example.com", StringComparison.Ordinal) && l.Contains("2026-12-01 10:00:00Z", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.Contains("grace@example.com", StringComparison.Ordinal) && l.Contains("2026-12-01 11:00:00Z", StringComparison.Ordinal));
+        Assert.Contains(run.Lines, l => l.Contains("heidi@example.com", StringComparison.Ordinal) && !l.Contains("2026-12-01", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Trace_Unknown_ExitsWithOne()
     {
@@ -43,12 +60,13 @@ public sealed class TraceCommandTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Contains("No delivery records for 'nobody@example.com'", run.Error, StringComparison.Ordinal);
     }
 
-    private async Task AddAsync(string id, string recipient, string status, string reply)
+    private async Task AddAsync(string id, string recipient, string status, string reply, Action<DeliveryEntity>? change = null)
     {
         var row = DeliveryEntity.Queued(id, recipient, "*", DateTimeOffset.UtcNow);
         row.Status = status;
         row.LastReply = reply;
         row.Attempts = 1;
+        change?.Invoke(row);
         await azurite.Storage.Deliveries.UpsertEntityAsync(row);
     }
 }

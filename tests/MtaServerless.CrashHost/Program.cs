@@ -1,5 +1,3 @@
-using Azure.Core;
-using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.CrashHost;
@@ -7,14 +5,12 @@ using MtaServerless.LocalRunner;
 
 // Configuration from environment variables (MtaStorage, Edge__*, Pipeline__*, CrashHost__*), so that a
 // test can start, kill and restart it with the same settings. Azurite is not ours: it outlives this process.
+// A Pipeline__LeaseDuration under 10 minutes shortens the queue engine's receive visibility to it, as the
+// local runner does, so that a task held by a killed host comes back within a lease.
 var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
 var hostJson = configuration["CrashHost:HostJson"] ?? Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName);
-var receiveVisibility = configuration.GetValue("CrashHost:ReceiveVisibility", TimeSpan.FromMinutes(10));
 
-using var host = LocalRunnerHost.Build(
-    configuration,
-    hostJson,
-    services => services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.AddPolicy(new ReceiveVisibilityPolicy(receiveVisibility), HttpPipelinePosition.PerCall))));
+using var host = LocalRunnerHost.Build(configuration, hostJson);
 await host.StartAsync();
 Console.WriteLine(CrashHostProtocol.Ready);
 await host.WaitForShutdownAsync();

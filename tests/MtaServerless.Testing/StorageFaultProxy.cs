@@ -38,6 +38,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
     private readonly List<(Func<string, bool> Matches, StorageFault Fault, int Remaining)> _rules = [];
     private readonly Lock _gate = new();
     private int _faulted;
+    private volatile bool _cutOff;
 
     /// <summary>Every request line that reached the proxy, in order: what a test failure shows.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Requests { get; } = new();
@@ -66,6 +67,14 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             _rules.Add((request, fault, times));
         }
     }
+
+    /// <summary>
+    /// Storage goes away, as in an outage: from now every request (on a connection old or new) is answered
+    /// with a reset connection until <see cref="Restore"/>. Requests already passed on still get their answer.
+    /// </summary>
+    public void CutOff() => _cutOff = true;
+
+    public void Restore() => _cutOff = false;
 
     /// <summary>The connection string of an Azurite connection string with one endpoint moved behind this proxy.</summary>
     public string Route(string connectionString, string endpointName) =>
@@ -116,7 +125,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
             while (await ReadRequestAsync(clientStream) is { } request)
             {
                 Requests.Enqueue(request.Line);
-                if (TakeFault(Encoding.Latin1.GetString(request.Bytes)) is { } fault)
+                if ((_cutOff ? StorageFault.Reset : TakeFault(Encoding.Latin1.GetString(request.Bytes))) is { } fault)
                 {
                     Interlocked.Increment(ref _faulted);
                     if (fault == StorageFault.LoseResponse)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The long reliability runs (issue 7) that do not fit the normal test command: the crash test of
-# tests/MtaServerless.Reliability.Tests over many messages and kills, several rounds, each with its own
+# The long reliability runs (issues 7 and 12) that do not fit the normal test command: the crash test of
+# tests/MtaServerless.Reliability.Tests over many messages, kills and storage outages, several rounds, each with its own
 # random seed (printed; MTA_CRASH_SEED=... repeats a round); then the fuzz tests with FUZZ_SCALE times
 # their bounded budget and a fresh seed (MTA_FUZZ_SEED=... repeats it). See tests/soak/README.md.
 set -euo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 
 MESSAGES="${MESSAGES:-200}"
 KILLS="${KILLS:-10}"
+OUTAGES="${OUTAGES:-5}"
 ROUNDS="${ROUNDS:-1}"
 CONFIGURATION="${CONFIGURATION:-Debug}"
 FUZZ_SCALE="${FUZZ_SCALE:-50}"
@@ -23,10 +24,10 @@ fi
 
 failed=0
 for round in $(seq 1 "$ROUNDS"); do
-  echo "== round $round of $ROUNDS: $MESSAGES messages, $KILLS kills ($(date -u +%H:%M:%S) UTC)"
+  echo "== round $round of $ROUNDS: $MESSAGES messages, $KILLS kills, $OUTAGES storage outages ($(date -u +%H:%M:%S) UTC)"
   log="$(mktemp -t mta-soak-XXXXXX.log)"
   status=0
-  MTA_CRASH_MESSAGES="$MESSAGES" MTA_CRASH_KILLS="$KILLS" dotnet test "$PROJECT" -c "$CONFIGURATION" --no-build -nologo \
+  MTA_CRASH_MESSAGES="$MESSAGES" MTA_CRASH_KILLS="$KILLS" MTA_CRASH_OUTAGES="$OUTAGES" dotnet test "$PROJECT" -c "$CONFIGURATION" --no-build -nologo \
     --filter "FullyQualifiedName~RunnerCrashTests.Runner_" --logger "console;verbosity=detailed" >"$log" 2>&1 || status=$?
   grep -E "^ *seed |Passed |Failed |Error Message" "$log" | sort -u || true
   if [[ "$status" != 0 ]]; then

@@ -5,8 +5,10 @@ using MtaServerless.Core.Documents;
 namespace MtaServerless.Core.Deliveries;
 
 /// <summary>
-/// A row of the <c>deliveries</c> table: partition = message id, row = recipient. It is the
-/// idempotency record: a recipient in a final state is never sent to again.
+/// A row of the <c>deliveries</c> table: partition = message id, row = recipient (<see cref="RecipientKey"/>,
+/// compared ordinally: <c>Bob@example.com</c> and <c>bob@example.com</c> are two recipients). It is the
+/// idempotency record: a recipient in a final state is never sent to again. The table's partition
+/// <see cref="DueEntry.Partition"/> is the sweeper's index over these rows.
 /// </summary>
 public sealed class DeliveryEntity : ITableEntity
 {
@@ -26,7 +28,7 @@ public sealed class DeliveryEntity : ITableEntity
 
     public int Attempts { get; set; }
 
-    /// <summary>The outcome that decided the last attempt, as one reply line (<c>550 5.1.1 No such user</c>).</summary>
+    /// <summary>The outcome that decided the last attempt, as one reply line (<c>550 5.1.1 No such user</c>), its text bounded by <see cref="DeliveryOutcome.MaxTextLength"/>.</summary>
     public string? LastReply { get; set; }
 
     /// <summary>The host that gave <see cref="LastReply"/>, or the one it is about (the last one tried).</summary>
@@ -38,6 +40,9 @@ public sealed class DeliveryEntity : ITableEntity
     public DateTimeOffset QueuedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>When the recipient's next attempt is due (its delivery task becomes visible then); null in rows written before it existed.</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
 
     /// <summary>The run that holds the lease while the status is <see cref="DeliveryStatus.Leased"/>.</summary>
     public string? LeaseOwner { get; set; }
@@ -57,7 +62,17 @@ public sealed class DeliveryEntity : ITableEntity
     /// </summary>
     public bool DsnPending { get; set; }
 
+    /// <summary>True once a delay-warning DSN reported this recipient, so that a task made again from the rows does not warn twice.</summary>
+    public bool DelayWarned { get; set; }
+
     public bool IsFinal => DeliveryStatus.IsFinal(Status);
+
+    /// <summary>
+    /// When something should next happen to a recipient that is not final: its lease ends, or its next
+    /// attempt is due. The sweeper drives the recipient again once this is long past.
+    /// </summary>
+    public DateTimeOffset DueAt() =>
+        Status == DeliveryStatus.Leased && LeaseExpiresAt is { } leaseEnds ? leaseEnds : NextAttemptAt ?? UpdatedAt;
 
     public DsnNotify GetNotify() => Notify is { Length: > 0 } keywords && DsnNotifyKeywords.TryParse(keywords, out var notify) ? notify : DsnNotify.None;
 
@@ -90,6 +105,7 @@ public sealed class DeliveryEntity : ITableEntity
         Status = DeliveryStatus.Queued,
         QueuedAt = now,
         UpdatedAt = now,
+        NextAttemptAt = now,
     };
 }
 
@@ -98,6 +114,12 @@ public static class DeliveryStatus
 {
     public const string Queued = "queued";
     public const string Deferred = "deferred";
+
+    /// <summary>
+    /// The next hop accepted the recipient, but the run could not write that as delivered: no run relays it
+    /// again; the next one to hold it records it delivered.
+    /// </summary>
+    public const string Sent = "sent";
     public const string Delivered = "delivered";
     public const string Failed = "failed";
 

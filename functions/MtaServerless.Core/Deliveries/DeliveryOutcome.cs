@@ -112,6 +112,14 @@ public sealed record DeliveryOutcome(int Code, EnhancedStatusCode Status, string
                 span[i] = char.IsControl(source[i]) ? ' ' : source[i];
             }
         });
-        return clean.Length <= MaxTextLength ? clean : string.Concat(clean.AsSpan(0, MaxTextLength - Ellipsis.Length), Ellipsis);
+        if (clean.Length <= MaxTextLength)
+        {
+            return clean;
+        }
+
+        // Never half a surrogate pair: the stored text must stay valid UTF-16.
+        var cut = MaxTextLength - Ellipsis.Length;
+        cut -= char.IsHighSurrogate(clean[cut - 1]) ? 1 : 0;
+        return string.Concat(clean.AsSpan(0, cut), Ellipsis);
     }
 }

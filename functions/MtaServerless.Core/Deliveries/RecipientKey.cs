@@ -5,6 +5,8 @@ namespace MtaServerless.Core.Deliveries;
 /// <summary>
 /// Table keys may not contain <c>/ \ # ?</c> or control characters, all of which a valid local
 /// part may hold; they are percent-encoded (and <c>%</c> itself), so the mapping is reversible.
+/// The recipient is the normalized <see cref="Mail.MailboxAddress"/> text and case is kept: RFC 5321
+/// 2.4 leaves the local part to the receiver, so <c>Bob@x</c> and <c>bob@x</c> are two keys.
 /// </summary>
 public static class RecipientKey
 {

@@ -1,8 +1,11 @@
-using MtaServerless.Core.Routing;
-
 namespace MtaServerless.Core.Documents;
 
-/// <summary>The <c>delivery</c> queue document: one next hop and the recipients it takes.</summary>
+/// <summary>
+/// The <c>delivery</c> queue document: recipients of one message to attempt together. Ingest makes one
+/// per next hop; Deliver resolves every recipient's route again at each attempt (route edits apply to
+/// retries), so a task names no route, and one made by the sweeper may span several hops. Documents
+/// written before that carry a <c>route</c>, which is ignored.
+/// </summary>
 /// <param name="Headers">Trace headers, CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
 /// <param name="Attempt">1 for the first attempt; a re-scheduled task carries the next number.</param>
 /// <param name="FirstAttemptAt">When the message was accepted; retries stop at the maximum lifetime counted from here.</param>
@@ -10,10 +13,13 @@ namespace MtaServerless.Core.Documents;
 /// <param name="EnvId">The MAIL ENVID parameter, decoded; passed on to a next hop that offers DSN and echoed as Original-Envelope-Id in our DSNs.</param>
 /// <param name="DelayWarned">True once a delay-warning DSN went out for this task's recipients.</param>
 /// <param name="Body">The client's MAIL BODY parameter, passed on to a next hop that offers 8BITMIME.</param>
+/// <param name="Redriven">
+/// True when the sweeper made the task from the stored state because the recipients' own task was lost,
+/// poisoned or late: past the maximum lifetime, such a task bounces them without another attempt.
+/// </param>
 public sealed record DeliveryTask(
     string Id,
     string Blob,
-    Route Route,
     string MailFrom,
     IReadOnlyList<string> Recipients,
     string Headers,
@@ -24,7 +30,8 @@ public sealed record DeliveryTask(
     DsnReturn? Ret = null,
     string? EnvId = null,
     bool DelayWarned = false,
-    string? Body = null) : IVersionedDocument
+    string? Body = null,
+    bool Redriven = false) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

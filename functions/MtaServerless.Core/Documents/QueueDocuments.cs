@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MtaServerless.Core.Routing;
 
 namespace MtaServerless.Core.Documents;
 
@@ -83,5 +82,4 @@ public sealed class QueueDocumentTooLargeException(string id, int encodedBytes)
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(InboundMessage))]
 [JsonSerializable(typeof(DeliveryTask))]
-[JsonSerializable(typeof(Route))]
 internal sealed partial class DocumentJsonContext : JsonSerializerContext;

@@ -3,7 +3,10 @@ namespace MtaServerless.Core.Mail;
 /// <summary>
 /// An envelope address (RFC 5321 Mailbox): a local part kept as the client sent it and a domain
 /// normalized to an A-label. The local part is split at the last <c>@</c>, so a quoted local part
-/// containing <c>@</c> cannot move the domain.
+/// containing <c>@</c> cannot move the domain. The delivery side compares recipients as this
+/// normalized text with <see cref="StringComparer.Ordinal"/>: the domain is case-insensitive and
+/// already lower-case here, the local part is the receiver's to interpret (RFC 5321 2.4), so
+/// <c>Bob@x</c> and <c>bob@x</c> are two recipients with two outcomes.
 /// </summary>
 public readonly record struct MailboxAddress(string LocalPart, string Domain)
 {

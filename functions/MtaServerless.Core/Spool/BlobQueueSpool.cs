@@ -49,7 +49,7 @@ public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<Bl
             {
                 await body.CommitAsync(cancellationToken).ConfigureAwait(false);
                 _blobCommitted = true;
-                await spool._storage.Inbound.SendMessageAsync(json, cancellationToken).ConfigureAwait(false);
+                await spool._storage.Inbound.EnqueueAsync(json, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RequestFailedException or IOException or OperationCanceledException or AggregateException)
             {

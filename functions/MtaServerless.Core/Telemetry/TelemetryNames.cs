@@ -11,6 +11,7 @@ public static class TelemetryNames
     public const string RecipientDeferred = "mta.recipient.deferred";
     public const string RecipientBounced = "mta.recipient.bounced";
     public const string RecipientExpired = "mta.recipient.expired";
+    public const string RecipientRedriven = "mta.recipient.redriven";
 
     public const string QueueDepth = "mta.queue.depth";
     public const string QueueOldestAge = "mta.queue.oldest_age";

@@ -9,19 +9,21 @@ using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Retry;
+using MtaServerless.Pipeline.Routing;
 using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// The stage behind the <c>delivery</c> queue: leases the task's recipients that are not final,
-/// delivers to them by the task's route (smarthost, MX, local mailbox), records each result,
-/// re-schedules the deferred ones with a visibility timeout from the backoff schedule, and reports
-/// the failed ones in one DSN.
+/// The stage behind the <c>delivery</c> queue: leases the task's recipients that are not final, resolves
+/// each one's route from the routes table (edits apply to every attempt), delivers hop by hop (smarthost,
+/// MX, local mailbox) while the lease can hold the next hop, records each result, re-schedules the
+/// deferred ones with a visibility timeout from the backoff schedule, and reports the failed ones in one DSN.
 /// </summary>
 public sealed partial class DeliverStage(
     MtaStorageClients storage,
     DeliveryLeases leases,
+    RouteCatalog routes,
     MxResolver mx,
     SmtpRelay relay,
     MailboxDelivery mailboxes,
@@ -32,9 +34,6 @@ public sealed partial class DeliverStage(
     TimeProvider time,
     ILogger<DeliverStage> logger)
 {
-    /// <summary>A scheduled retry must never be dropped by the queue itself; expiry is decided from the first-attempt time.</summary>
-    private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
-
     private readonly PipelineOptions _options = options.Value;
 
     public async Task RunAsync(DeliveryTask task, CancellationToken cancellationToken)
@@ -55,22 +54,35 @@ public sealed partial class DeliverStage(
             return;
         }
 
-        List<RelayResult> results;
-        try
+        // Accepted by a next hop in an earlier run that could not write it: recorded now, never relayed again.
+        var results = leased.Held.Where(l => l.PreviousStatus == DeliveryStatus.Sent).Select(AlreadySent).ToList();
+        var toSend = leased.Held.Where(l => l.PreviousStatus != DeliveryStatus.Sent).ToList();
+        if (toSend.Count > 0 && task.Redriven && time.GetUtcNow() >= task.FirstAttemptAt + _options.MaxLifetime)
         {
-            results = await DispatchAsync(task, EnvelopeOf(task, leased.Held.Select(l => l.Record)), cancellationToken).ConfigureAwait(false);
+            // The sweeper's task comes this late only when the recipients' own tasks could not finish them (poisoned, lost): no more attempts.
+            LogExpiredBySweeper(logger, task.Id, toSend.Count);
+            results.Add(RelayResult.ForAll(toSend.Select(l => l.Recipient), LocalOutcomes.LifetimeOver));
         }
-        catch
+        else if (toSend.Count > 0)
         {
-            // The queue retries the task (and poisons it in the end); the recipients must be free for that retry.
-            await leases.ReleaseAsync(leased.Held, CancellationToken.None).ConfigureAwait(false);
-            throw;
+            try
+            {
+                await DispatchAsync(task, toSend, leased.HeldUntil, results, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // What a hop decided is recorded (a 250 must never be lost); the rest goes back for the queue's retry of the task.
+                var decided = results.SelectMany(r => r.Outcomes).Select(o => o.Recipient).ToHashSet(StringComparer.Ordinal);
+                await leases.ReleaseAsync(toSend.Where(l => !decided.Contains(l.Recipient)).ToList(), CancellationToken.None).ConfigureAwait(false);
+                await RecordAsync(task, leased.Held.Where(l => decided.Contains(l.Recipient)).ToList(), results, leased.HeldUntil, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
         }
 
-        await RecordAsync(task, leased.Held, results, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(task, leased.Held, results, leased.HeldUntil, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>RFC 3461 6.2: what the sender asked of DSNs and BODY travel on with the message.</summary>
+    /// <summary>RFC 3461 6.2: what the sender asked of DSNs, and BODY, travel on with the message.</summary>
     private static RelayEnvelope EnvelopeOf(DeliveryTask task, IEnumerable<DeliveryEntity> recipients) => new(
         task.MailFrom,
         recipients.Select(r => new RelayRecipient(r.Recipient, r.GetNotify(), r.GetOriginalRecipient())).ToList(),
@@ -79,41 +91,95 @@ public sealed partial class DeliverStage(
         task.Ret,
         task.EnvId);
 
-    private async Task<List<RelayResult>> DispatchAsync(DeliveryTask task, RelayEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>A <see cref="DeliveryStatus.Sent"/> record holds the next hop's 2xx reply.</summary>
+    private static RelayResult AlreadySent(Lease lease) =>
+        RelayResult.ForAll([lease.Recipient], lease.Record.GetOutcome() ?? LocalOutcomes.AcceptedEarlier);
+
+    /// <summary>
+    /// Groups the recipients into next hops by their routes as the table says now, then delivers hop by hop
+    /// into <paramref name="results"/>. After the first, a hop starts only while the lease can hold it and the
+    /// host is not stopping; the others are postponed to the next attempt.
+    /// </summary>
+    private async Task DispatchAsync(DeliveryTask task, IReadOnlyList<Lease> held, DateTimeOffset heldUntil, List<RelayResult> results, CancellationToken cancellationToken)
     {
-        var route = task.Route;
-        var recipients = envelope.Recipients.Select(r => r.Address).ToList();
-        if (route.Action == RouteAction.Reject)
+        var table = await routes.GetAsync(cancellationToken).ConfigureAwait(false);
+        var routed = held
+            .Select(l => (l.Recipient, Address: MailboxAddress.Parse(l.Recipient)))
+            .Select(r => (r.Recipient, r.Address, Route: RecipientRoute.Resolve(table, r.Address)))
+            .ToList();
+        results.AddRange(routed
+            .Where(r => r.Route.Route is null)
+            .Select(r => RelayResult.ForAll([r.Recipient], r.Route.Failure!)));
+        var hops = routed
+            .Where(r => r.Route.Route is not null)
+            .GroupBy(r => RecipientRoute.HopOf(r.Route.Route!, r.Address), r => r.Recipient)
+            .ToList();
+        if (hops.Count == 0)
         {
-            return [RelayResult.ForAll(recipients, LocalOutcomes.RejectedByRoute(route.RejectText))];
+            return;
         }
 
+        var records = held.ToDictionary(l => l.Recipient, l => l.Record, StringComparer.Ordinal);
         await using var stored = await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false);
-        if (route.Action == RouteAction.Mailbox)
+        for (var i = 0; i < hops.Count; i++)
         {
-            return [await mailboxes.DeliverAsync(task.Id, task.FirstAttemptAt, task.MailFrom, recipients, stored, cancellationToken).ConfigureAwait(false)];
-        }
+            var (route, domain) = hops[i].Key;
+            var recipients = hops[i].ToList();
+            if (i == 0)
+            {
+                // Nothing sent yet: a stopping host gives every recipient back, for the queue's retry of the task.
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            else if (!MayStartHop(heldUntil, cancellationToken))
+            {
+                LogPostponed(logger, task.Id, recipients.Count, route.Pattern);
+                results.Add(RelayResult.ForAll(recipients, LocalOutcomes.Postponed));
+                continue;
+            }
 
-        if (route.Action == RouteAction.Smarthost)
-        {
-            var hop = new NextHop(route.Host ?? throw new InvalidOperationException($"Route '{route.Pattern}' has no host."), route.Port);
-            return [await relay.RelayAsync(route, [hop], envelope, stored, cancellationToken).ConfigureAwait(false)];
-        }
+            if (route.Action == RouteAction.Mailbox)
+            {
+                results.Add(await mailboxes.DeliverAsync(task.Id, task.FirstAttemptAt, task.MailFrom, recipients, stored, cancellationToken).ConfigureAwait(false));
+                continue;
+            }
 
-        // MX: one lookup and one transaction per recipient domain.
-        var results = new List<RelayResult>();
-        foreach (var domain in envelope.Recipients.GroupBy(r => MailboxAddress.Parse(r.Address).Domain, StringComparer.Ordinal))
-        {
-            var resolution = await mx.ResolveAsync(domain.Key, route.Port, cancellationToken).ConfigureAwait(false);
-            results.Add(resolution.Failure is { } failure
-                ? RelayResult.ForAll(domain.Select(r => r.Address), failure)
-                : await relay.RelayAsync(route, resolution.Hosts, envelope with { Recipients = [.. domain] }, stored, cancellationToken).ConfigureAwait(false));
+            results.Add(await RelayAsync(route, domain, EnvelopeOf(task, recipients.Select(r => records[r])), stored, cancellationToken).ConfigureAwait(false));
         }
-
-        return results;
     }
 
-    private async Task RecordAsync(DeliveryTask task, IReadOnlyList<Lease> held, IReadOnlyList<RelayResult> results, CancellationToken cancellationToken)
+    /// <summary>A hop may start when the lease holds its worst case and the writing of the results after it, and the host is not stopping.</summary>
+    private bool MayStartHop(DateTimeOffset heldUntil, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && time.GetUtcNow() + _options.WorstCaseHop <= heldUntil - _options.RecordingReserve;
+
+    /// <param name="domain">The recipients' domain, whose MX hosts an MX route relays to.</param>
+    private async Task<RelayResult> RelayAsync(Route route, string? domain, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<NextHop> hosts;
+        if (route.Action == RouteAction.Smarthost)
+        {
+            hosts = [new NextHop(route.Host ?? throw new InvalidOperationException($"Route '{route.Pattern}' has no host."), route.Port)];
+        }
+        else
+        {
+            var resolution = await mx.ResolveAsync(domain!, route.Port, cancellationToken).ConfigureAwait(false);
+            if (resolution.Failure is { } failure)
+            {
+                return RelayResult.ForAll(envelope.Recipients.Select(r => r.Address), failure);
+            }
+
+            hosts = resolution.Hosts;
+        }
+
+        // Not the host's token: a transaction cut short after the next hop's 250 would lose that 250, and the message
+        // would be sent again. The relay's own timeouts end it, and the lease holds them (PipelineOptionsValidator).
+        return await relay.RelayAsync(route, hosts, envelope, message, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the results before anything else can take the recipients again (the write is retried within the
+    /// lease). Only <paramref name="cancellationToken"/>'s work after that (DSNs) may be cut short by the host.
+    /// </summary>
+    private async Task RecordAsync(DeliveryTask task, IReadOnlyList<Lease> held, IReadOnlyList<RelayResult> results, DateTimeOffset heldUntil, CancellationToken cancellationToken)
     {
         var byRecipient = held.ToDictionary(l => l.Recipient, StringComparer.Ordinal);
         var now = time.GetUtcNow();
@@ -141,10 +207,14 @@ public sealed partial class DeliverStage(
         if (deferred.Count > 0)
         {
             // Schedule the retry before recording "deferred": a crash in between leaves a duplicate task, never a recipient without one.
-            nextAttempt = await ScheduleRetryAsync(task with { Recipients = deferred, Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn }, now, expiresAt, cancellationToken).ConfigureAwait(false);
+            nextAttempt = await ScheduleRetryAsync(task with { Recipients = deferred, Attempt = task.Attempt + 1, DelayWarned = task.DelayWarned || warn, Redriven = false }, now, expiresAt).ConfigureAwait(false);
+            decided = decided
+                .Select(d => d.Result.Status == DeliveryStatus.Deferred ? d with { Result = d.Result with { NextAttemptAt = nextAttempt, DelayWarned = warn } } : d)
+                .ToList();
         }
 
-        var written = await leases.CompleteAsync(decided.Select(d => d.Result).ToList(), task.Attempt, now, cancellationToken).ConfigureAwait(false);
+        var completion = await leases.CompleteAsync(decided.Select(d => d.Result).ToList(), task.Attempt, now, heldUntil).ConfigureAwait(false);
+        var written = completion.Written;
         // Only results that were written are reported: a run that lost a lease leaves the telling to the run that holds it.
         foreach (var (result, relay) in decided.Where(d => written.Contains(d.Result.Lease.Record)))
         {
@@ -159,12 +229,18 @@ public sealed partial class DeliverStage(
         }
 
         await ReportSuccessAsync(task, decided.Where(d => d.Result.Status == DeliveryStatus.Delivered && written.Contains(d.Result.Lease.Record)).ToList(), cancellationToken).ConfigureAwait(false);
+
         if (warn)
         {
             await bounces.SendAsync(DsnKind.Delayed, BounceSource.From(task), written.Where(r => r.Status == DeliveryStatus.Deferred).ToList(), expiresAt, cancellationToken).ConfigureAwait(false);
         }
 
         await bounces.SettleAsync(BounceSource.From(task), written.Where(r => r.DsnPending).ToList(), cancellationToken).ConfigureAwait(false);
+        if (completion.Unrecorded.Count > 0)
+        {
+            // Not silent: the task fails, and its retry finds the recipients leased until the lease ends.
+            throw new ResultsNotRecordedException(task.Id, completion.Unrecorded.Count);
+        }
     }
 
     /// <summary>
@@ -180,7 +256,7 @@ public sealed partial class DeliverStage(
     }
 
     /// <returns>When the retry becomes visible.</returns>
-    private async Task<DateTimeOffset> ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    private async Task<DateTimeOffset> ScheduleRetryAsync(DeliveryTask next, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         var remaining = expiresAt - now;
         var delay = backoff.DelayAfter(next.Attempt - 1, Random.Shared.NextDouble());
@@ -190,7 +266,7 @@ public sealed partial class DeliverStage(
             delay = remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
         }
 
-        await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(next), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+        await storage.Delivery.EnqueueAsync(QueueDocuments.Serialize(next), delay, CancellationToken.None).ConfigureAwait(false);
         LogDeferred(logger, next.Id, next.Recipients.Count, next.Attempt - 1, delay);
         return now + delay;
     }
@@ -204,7 +280,7 @@ public sealed partial class DeliverStage(
         var delay = leased.BusyUntil - time.GetUtcNow() + TimeSpan.FromSeconds(5);
         delay = delay > BackoffSchedule.MaxVisibilityTimeout ? BackoffSchedule.MaxVisibilityTimeout : delay;
         var followUp = task with { Recipients = leased.Busy };
-        await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(followUp), delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+        await storage.Delivery.EnqueueAsync(QueueDocuments.Serialize(followUp), delay, cancellationToken).ConfigureAwait(false);
         LogBusy(logger, task.Id, leased.Busy.Count, delay);
     }
 
@@ -216,4 +292,14 @@ public sealed partial class DeliverStage(
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients are leased by another run; checking again in {Delay}")]
     private static partial void LogBusy(ILogger logger, string messageId, int count, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Warning, Message = "Message {MessageId}: {Count} recipients of route {Route} postponed to the next attempt: the lease could not hold another hop, or the host is stopping")]
+    private static partial void LogPostponed(ILogger logger, string messageId, int count, string route);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Warning, Message = "Message {MessageId}: {Count} recipients re-driven by the sweeper are past the maximum lifetime; bouncing them")]
+    private static partial void LogExpiredBySweeper(ILogger logger, string messageId, int count);
 }
+
+/// <summary>A delivery run could not write some of its results, even after retrying for as long as its lease lasted.</summary>
+public sealed class ResultsNotRecordedException(string messageId, int count)
+    : InvalidOperationException($"The results of {count} recipients of message {messageId} could not be written; they stay leased until the lease ends.");

@@ -9,24 +9,46 @@ using MtaServerless.Core.Storage;
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// The per-recipient state machine on the <c>deliveries</c> table: <c>queued|deferred -> leased ->
-/// delivered|deferred|bounced</c>. A task's recipients share the message's partition, so a run takes
-/// all its leases in one ETag-conditional entity group transaction and records all its results in
-/// another: two runs of one task never split its recipients between them, only the run that wrote
-/// the lease sends, and a message costs the same table transactions for one recipient or a hundred.
+/// The per-recipient state machine on the <c>deliveries</c> table: <c>queued|deferred|sent -> leased ->
+/// delivered|deferred|bounced</c>, and <c>leased -> sent</c> when the next hop accepted the recipient but
+/// the result could not be written (a <c>sent</c> recipient is leased again only to be recorded
+/// delivered). A task's recipients share the message's partition, so a run takes all its leases in one
+/// ETag-conditional entity group transaction and records all its results in another: two runs of one
+/// task never split its recipients between them, only the run that wrote the lease sends, and a message
+/// costs the same table transactions for one recipient or a hundred.
 /// </summary>
-public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<PipelineOptions> options, ILogger<DeliveryLeases> logger)
+public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<DeliveryLeases> logger)
 {
     /// <summary>A lost race means another run now holds the rows; one re-read shows that, a few cover rows that other runs finished meanwhile.</summary>
     private const int MaxRounds = 3;
 
+    /// <summary>The first wait after a failed result write; it doubles up to <see cref="MaxRetryDelay"/>, until the lease ends.</summary>
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>A try started at or after the lease's end still gets this long: a late write is safe (its ETag fails if another run took over).</summary>
+    private static readonly TimeSpan LastTry = TimeSpan.FromSeconds(5);
+
     private readonly TimeSpan _duration = options.Value.LeaseDuration;
 
-    /// <returns>The recipients this run now holds, and those another live run holds (with when its lease ends).</returns>
+    private enum WriteOutcome
+    {
+        Written,
+
+        /// <summary>A row changed since it was read: another run holds it now.</summary>
+        Conflict,
+
+        /// <summary>Storage kept failing until the deadline.</summary>
+        Failed,
+    }
+
+    /// <returns>The recipients this run now holds (until when), and those another live run holds (with when its lease ends).</returns>
     public async Task<LeaseSet> AcquireAsync(DeliveryTask task, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         var owner = Guid.NewGuid().ToString("N");
+        var heldUntil = now + _duration;
         var held = new List<Lease>();
         var busy = new List<string>();
         var busyUntil = now;
@@ -52,7 +74,7 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
                     }
                     else
                     {
-                        takeable.Add(Lease.Take(record, owner, now, now + _duration));
+                        takeable.Add(Lease.Take(record, owner, now, heldUntil));
                     }
                 }
 
@@ -73,15 +95,21 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
             }
         }
 
-        return new LeaseSet(held, busy, busyUntil, owed);
+        return new LeaseSet(held, heldUntil, busy, busyUntil, owed);
     }
 
-    /// <summary>Records the results of held recipients and ends their leases.</summary>
-    /// <returns>The records written; a recipient whose lease expired and was taken by another run is left out, that run's write stands.</returns>
-    public async Task<IReadOnlyList<DeliveryEntity>> CompleteAsync(IReadOnlyList<LeaseResult> results, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the results of held recipients and ends their leases. A write that fails is tried again, with
+    /// backoff, until <paramref name="deadline"/> (the lease's end). Recipients the next hop accepted whose result
+    /// still could not be written are recorded <see cref="DeliveryStatus.Sent"/> instead, one row at a time, so
+    /// that no run relays them again because our own write failed.
+    /// </summary>
+    /// <returns>What was written; a recipient whose lease expired and was taken by another run is left out, that run's write stands.</returns>
+    public async Task<Completion> CompleteAsync(IReadOnlyList<LeaseResult> results, int attempt, DateTimeOffset now, DateTimeOffset deadline)
     {
         ArgumentNullException.ThrowIfNull(results);
         var written = new List<DeliveryEntity>(results.Count);
+        var failed = new List<LeaseResult>();
         foreach (var chunk in results.Chunk(MtaStorageClients.MaxTableBatch))
         {
             foreach (var result in chunk)
@@ -90,23 +118,51 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
             }
 
             var records = chunk.Select(r => r.Lease.Record).ToList();
-            if (await TryWriteAsync(records[0].PartitionKey, records, cancellationToken).ConfigureAwait(false))
+            switch (await WriteUntilAsync(records, deadline).ConfigureAwait(false))
             {
-                written.AddRange(records);
-                continue;
-            }
+                case WriteOutcome.Written:
+                    written.AddRange(records);
+                    break;
+                case WriteOutcome.Failed:
+                    failed.AddRange(chunk);
+                    break;
+                default:
+                    // Rare: some lease in the chunk expired under us. Write one by one so the others' results stand.
+                    foreach (var result in chunk)
+                    {
+                        switch (await WriteUntilAsync([result.Lease.Record], deadline).ConfigureAwait(false))
+                        {
+                            case WriteOutcome.Written:
+                                written.Add(result.Lease.Record);
+                                break;
+                            case WriteOutcome.Failed:
+                                failed.Add(result);
+                                break;
+                        }
+                    }
 
-            // Rare: some lease in the chunk expired under us. Write one by one so the others' results stand.
-            foreach (var record in records)
-            {
-                if (await TryWriteAsync(record.PartitionKey, [record], cancellationToken).ConfigureAwait(false))
-                {
-                    written.Add(record);
-                }
+                    break;
             }
         }
 
-        return written;
+        var sent = new List<DeliveryEntity>();
+        foreach (var result in failed.Where(r => r.Status == DeliveryStatus.Delivered))
+        {
+            var marker = result with { Status = DeliveryStatus.Sent, NextAttemptAt = now };
+            marker.Apply(attempt, now);
+            if (await TryMarkAsync(marker.Lease.Record).ConfigureAwait(false))
+            {
+                sent.Add(marker.Lease.Record);
+            }
+        }
+
+        var unrecorded = failed.Where(r => !sent.Contains(r.Lease.Record)).ToList();
+        if (failed.Count > 0)
+        {
+            LogNotRecorded(logger, failed[0].Lease.Record.PartitionKey, failed.Count, sent.Count, unrecorded.Count);
+        }
+
+        return new Completion(written, sent, unrecorded);
     }
 
     /// <summary>Gives recipients back untouched when the run fails before it has a result, so the queue's retry of the task can take them at once.</summary>
@@ -151,6 +207,48 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
             .ToList();
     }
 
+    /// <summary>Tries a write again after storage failures (not after a conflict), with backoff, until the deadline.</summary>
+    private async Task<WriteOutcome> WriteUntilAsync(IReadOnlyList<DeliveryEntity> records, DateTimeOffset deadline)
+    {
+        for (var delay = FirstRetryDelay; ; delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay)
+        {
+            var remaining = deadline - time.GetUtcNow();
+            using var attempt = new CancellationTokenSource(remaining > LastTry ? remaining : LastTry, time);
+            try
+            {
+                return await TryWriteAsync(records[0].PartitionKey, records, attempt.Token).ConfigureAwait(false) ? WriteOutcome.Written : WriteOutcome.Conflict;
+            }
+            catch (Exception ex) when (IsStorageFailure(ex))
+            {
+                var retry = time.GetUtcNow() + delay < deadline;
+                LogWriteFailed(logger, records[0].PartitionKey, records.Count, retry, ex);
+                if (!retry)
+                {
+                    return WriteOutcome.Failed;
+                }
+            }
+
+            await Task.Delay(delay, time).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One try, after the lease: its ETag still makes it safe, and it is the last chance to stop the recipient being sent again.</summary>
+    private async Task<bool> TryMarkAsync(DeliveryEntity record)
+    {
+        using var attempt = new CancellationTokenSource(LastTry, time);
+        try
+        {
+            return await TryWriteAsync(record.PartitionKey, [record], attempt.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            LogWriteFailed(logger, record.PartitionKey, 1, false, ex);
+            return false;
+        }
+    }
+
+    private static bool IsStorageFailure(Exception ex) => ex is RequestFailedException or IOException or OperationCanceledException or AggregateException;
+
     /// <returns>False when any row changed since it was read: then none of them was written.</returns>
     private async Task<bool> TryWriteAsync(string messageId, IEnumerable<DeliveryEntity> records, CancellationToken cancellationToken)
     {
@@ -176,6 +274,12 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Delivery records of {MessageId} ({Count} recipients) changed concurrently; keeping the other write")]
     private static partial void LogConcurrentUpdate(ILogger logger, string messageId, int count);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Writing the results of {MessageId} ({Count} recipients) failed; trying again: {Retry}")]
+    private static partial void LogWriteFailed(ILogger logger, string messageId, int count, bool retry, Exception exception);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Error, Message = "Results of {MessageId} could not be written for {Count} recipients: {Sent} accepted by the next hop are recorded as sent (never relayed again), {Unrecorded} keep their lease until it ends")]
+    private static partial void LogNotRecorded(ILogger logger, string messageId, int count, int sent, int unrecorded);
 }
 
 /// <param name="PreviousStatus">The status before the lease, restored when the run gives the recipient back.</param>
@@ -206,12 +310,21 @@ public sealed record Lease(DeliveryEntity Record, string PreviousStatus)
 /// <summary>What a run learned for one held recipient: its new status and the outcome that decided it.</summary>
 public sealed record LeaseResult(Lease Lease, string Status, DeliveryOutcome Outcome)
 {
+    /// <summary>When the recipient is due again: its retry's time when deferred.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>A delay-warning DSN reports this recipient.</summary>
+    public bool DelayWarned { get; init; }
+
     public void Apply(int attempt, DateTimeOffset now)
     {
         var record = Lease.Record;
         record.Status = Status;
         record.SetOutcome(Outcome);
-        record.Attempts = attempt;
+        // Never backwards: a late or replayed task may carry a lower attempt number than the record has seen.
+        record.Attempts = Math.Max(record.Attempts, attempt);
+        record.NextAttemptAt = NextAttemptAt ?? record.NextAttemptAt;
+        record.DelayWarned |= DelayWarned;
         record.UpdatedAt = now;
         record.LeaseOwner = null;
         record.LeaseExpiresAt = null;
@@ -219,6 +332,12 @@ public sealed record LeaseResult(Lease Lease, string Status, DeliveryOutcome Out
     }
 }
 
+/// <param name="HeldUntil">When this run's leases end: it starts no hop that could outlast them.</param>
 /// <param name="Busy">Recipients another run holds; they get a follow-up task for when its lease ends.</param>
 /// <param name="DsnOwed">Bounced recipients whose DSN a crashed run did not send.</param>
-public sealed record LeaseSet(IReadOnlyList<Lease> Held, IReadOnlyList<string> Busy, DateTimeOffset BusyUntil, IReadOnlyList<DeliveryEntity> DsnOwed);
+public sealed record LeaseSet(IReadOnlyList<Lease> Held, DateTimeOffset HeldUntil, IReadOnlyList<string> Busy, DateTimeOffset BusyUntil, IReadOnlyList<DeliveryEntity> DsnOwed);
+
+/// <param name="Written">Results recorded as decided.</param>
+/// <param name="MarkedSent">Recipients the next hop accepted whose result could not be written, recorded as sent instead.</param>
+/// <param name="Unrecorded">Results nothing could be written for; their recipients stay leased until the lease ends.</param>
+public sealed record Completion(IReadOnlyList<DeliveryEntity> Written, IReadOnlyList<DeliveryEntity> MarkedSent, IReadOnlyList<LeaseResult> Unrecorded);

@@ -19,9 +19,6 @@ namespace MtaServerless.Pipeline.Deliver;
 /// </summary>
 public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCredentials credentials, HopConnectionPool pool, TimeProvider time, ILogger<SmtpRelay> logger)
 {
-    /// <summary>RSET or QUIT after a transaction whose replies are all in: neither is worth more than this wait.</summary>
-    public static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(5);
-
     private readonly PipelineOptions _options = options.Value;
 
     public async Task<RelayResult> RelayAsync(Route route, IReadOnlyList<NextHop> hops, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
@@ -38,13 +35,21 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         }
 
         DeliveryOutcome? failure = null;
+        // Every connection made or reused counts, so that a relay cannot outlast what PipelineOptions.WorstCaseHop allows.
+        var connections = new ConnectionBudget(_options.MaxHostsTried);
         foreach (var hop in hops)
         {
-            var attempt = await TryHopAsync(route, hop, route.Tls, credential, envelope, message, cancellationToken).ConfigureAwait(false);
-            if (attempt.TlsFailed && route.Tls == TlsMode.Opportunistic)
+            if (!connections.TryTake())
+            {
+                LogHostsExhausted(logger, hop.ToString(), _options.MaxHostsTried);
+                break;
+            }
+
+            var attempt = await TryHopAsync(route, hop, route.Tls, credential, envelope, message, connections, cancellationToken).ConfigureAwait(false);
+            if (attempt.TlsFailed && route.Tls == TlsMode.Opportunistic && connections.TryTake())
             {
                 LogPlaintextFallback(logger, hop.ToString());
-                attempt = await TryHopAsync(route, hop, TlsMode.None, credential, envelope, message, cancellationToken).ConfigureAwait(false);
+                attempt = await TryHopAsync(route, hop, TlsMode.None, credential, envelope, message, connections, cancellationToken).ConfigureAwait(false);
             }
 
             if (attempt.Result is { } result)
@@ -58,19 +63,25 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
         return RelayResult.ForAll(recipients, failure ?? LocalOutcomes.Unreachable(null, "no next hop to try"));
     }
 
-    private async Task<HopAttempt> TryHopAsync(Route route, NextHop hop, TlsMode tls, NetworkCredential? credential, RelayEnvelope envelope, StoredMessage message, CancellationToken cancellationToken)
+    /// <param name="connections">This attempt took one connection of it; a kept connection that turns out dropped takes another for the new one.</param>
+    private async Task<HopAttempt> TryHopAsync(Route route, NextHop hop, TlsMode tls, NetworkCredential? credential, RelayEnvelope envelope, StoredMessage message, ConnectionBudget connections, CancellationToken cancellationToken)
     {
         // One dependency span per host tried: Application Insights shows each attempt with its outcome.
         using var span = MtaTelemetry.Pipeline.StartActivity(MtaTelemetry.RelaySpan, ActivityKind.Client)?
             .SetTag("server.address", hop.Name)
             .SetTag("server.port", hop.Port);
         var key = new HopKey(hop, tls, route.VerifyCertificate, route.CredentialRef);
-        while (pool.TryRent(key) is { } pooled)
+        if (pool.TryRent(key) is { } pooled)
         {
             span?.SetTag("smtp.connection_reused", true);
             if (await TransactAsync(key, pooled, reused: true, span, envelope, message, cancellationToken).ConfigureAwait(false) is { } result)
             {
                 return new HopAttempt(result, null);
+            }
+
+            if (!connections.TryTake())
+            {
+                return Unusable(span, hop, HopStage.Connect, "dropped a kept connection, and no new one is allowed");
             }
         }
 
@@ -80,33 +91,31 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             : new HopAttempt(await TransactAsync(key, connection, reused: false, span, envelope, message, cancellationToken).ConfigureAwait(false), null);
     }
 
-    /// <summary>Connects, reads the greeting, says EHLO, secures and authenticates as the route says.</summary>
+    /// <summary>Connects, reads the greeting, says EHLO, secures and authenticates as the route says, all within <see cref="PipelineOptions.ConnectTimeout"/>.</summary>
     /// <returns>A connection ready for MAIL, or why this hop is unusable.</returns>
     private async Task<(HopConnection? Connection, HopAttempt? Failure)> OpenAsync(Route route, NextHop hop, TlsMode tls, NetworkCredential? credential, Activity? span, CancellationToken cancellationToken)
     {
         var stage = HopStage.Connect;
         HopConnection? connection = null;
+        using var setup = HopTimeout.Within(_options.ConnectTimeout, cancellationToken);
         try
         {
-            using (var connect = HopTimeout.Within(_options.ConnectTimeout, cancellationToken))
+            connection = await HopConnection.OpenAsync(hop, time.GetUtcNow(), setup.Token).ConfigureAwait(false);
+            if (tls == TlsMode.Implicit)
             {
-                connection = await HopConnection.OpenAsync(hop, time.GetUtcNow(), connect.Token).ConfigureAwait(false);
-                if (tls == TlsMode.Implicit)
-                {
-                    stage = HopStage.Tls;
-                    await connection.UpgradeAsync(route.VerifyCertificate, connect.Token).ConfigureAwait(false);
-                }
+                stage = HopStage.Tls;
+                await connection.UpgradeAsync(route.VerifyCertificate, setup.Token).ConfigureAwait(false);
+            }
 
-                stage = HopStage.Greeting;
-                var greeting = await connection.ReadReplyAsync(connect.Token).ConfigureAwait(false);
-                if (!greeting.IsPositive)
-                {
-                    return (null, Unusable(span, hop, stage, $"greeted with {greeting}"));
-                }
+            stage = HopStage.Greeting;
+            var greeting = await connection.ReadReplyAsync(setup.Token).ConfigureAwait(false);
+            if (!greeting.IsPositive)
+            {
+                return (null, Unusable(span, hop, stage, $"greeted with {greeting}"));
             }
 
             stage = HopStage.Hello;
-            if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } refusal)
+            if (await HelloAsync(connection, setup.Token).ConfigureAwait(false) is { } refusal)
             {
                 return (null, Unusable(span, hop, stage, $"answered EHLO with {refusal}"));
             }
@@ -119,13 +128,13 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                     return (null, Unusable(span, hop, stage, "offers no STARTTLS"));
                 }
 
-                if (await StartTlsAsync(connection, route.VerifyCertificate, cancellationToken).ConfigureAwait(false) is { } tlsRefusal)
+                if (await StartTlsAsync(connection, route.VerifyCertificate, setup.Token).ConfigureAwait(false) is { } tlsRefusal)
                 {
                     return (null, Unusable(span, hop, stage, $"answered STARTTLS with {tlsRefusal}") with { TlsFailed = true });
                 }
 
                 stage = HopStage.Hello;
-                if (await HelloAsync(connection, cancellationToken).ConfigureAwait(false) is { } secureRefusal)
+                if (await HelloAsync(connection, setup.Token).ConfigureAwait(false) is { } secureRefusal)
                 {
                     return (null, Unusable(span, hop, stage, $"answered EHLO with {secureRefusal}"));
                 }
@@ -142,7 +151,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                     return (null, new HopAttempt(null, LocalOutcomes.CredentialsNeedTls(hop.Name)));
                 }
 
-                if (!await AuthenticateAsync(connection, credential, cancellationToken).ConfigureAwait(false))
+                if (!await AuthenticateAsync(connection, credential, setup.Token).ConfigureAwait(false))
                 {
                     LogAuthenticationFailed(logger, hop.ToString());
                     span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
@@ -265,7 +274,7 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
     /// </summary>
     private async Task ReleaseAsync(HopKey key, HopConnection connection)
     {
-        using var step = new CancellationTokenSource(QuitTimeout);
+        using var step = new CancellationTokenSource(_options.QuitTimeout);
         try
         {
             if (pool.Enabled && (await connection.CommandAsync("RSET", step.Token).ConfigureAwait(false)).IsPositive)
@@ -316,11 +325,22 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
     /// <param name="TlsFailed">STARTTLS or its handshake failed: with opportunistic TLS the host is tried again in plaintext.</param>
     private sealed record HopAttempt(RelayResult? Result, DeliveryOutcome? Failure, bool TlsFailed = false);
 
+    /// <summary>How many connections one relay may still make or reuse (<see cref="PipelineOptions.MaxHostsTried"/>).</summary>
+    private sealed class ConnectionBudget(int limit)
+    {
+        private int _taken;
+
+        public bool TryTake() => ++_taken <= limit;
+    }
+
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Next hop {Hop} failed at {Stage}; trying the next host")]
     private static partial void LogHopFailed(ILogger logger, string hop, HopStage stage, Exception exception);
 
     [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "STARTTLS with {Hop} failed; trying it again in plaintext (opportunistic TLS)")]
     private static partial void LogPlaintextFallback(ILogger logger, string hop);
+
+    [LoggerMessage(EventId = 3209, Level = LogLevel.Warning, Message = "Not trying {Hop}: this relay has made its {Limit} connections (Pipeline:MaxHostsTried)")]
+    private static partial void LogHostsExhausted(ILogger logger, string hop, int limit);
 
     [LoggerMessage(EventId = 3208, Level = LogLevel.Information, Message = "Kept connection to {Hop} was dropped ({Error}) before the transaction began; opening a new one")]
     private static partial void LogPooledConnectionDropped(ILogger logger, string hop, string error);

@@ -16,6 +16,8 @@ public sealed partial class MxResolver
 {
     private readonly LookupClient _dns;
     private readonly ILogger<MxResolver> _logger;
+    private readonly int _maxHosts;
+    private readonly TimeSpan _budget;
 
     public MxResolver(IOptions<PipelineOptions> options, ILogger<MxResolver> logger)
     {
@@ -31,12 +33,29 @@ public sealed partial class MxResolver
         lookup.UseTcpFallback = true;
         _dns = new LookupClient(lookup);
         _logger = logger;
+        _maxHosts = settings.MaxHostsTried;
+        _budget = settings.DnsTimeout * PipelineOptions.DnsTimeoutsPerResolution;
     }
 
     /// <param name="port">The port every host is tried on (the route's; 25 in production, another in tests).</param>
     public async Task<MxResolution> ResolveAsync(string domain, int port, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(domain);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_budget);
+        try
+        {
+            return await ResolveWithinAsync(domain, port, budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogOverBudget(_logger, domain, _budget);
+            return MxResolution.Failed(LocalOutcomes.DirectoryFailure);
+        }
+    }
+
+    private async Task<MxResolution> ResolveWithinAsync(string domain, int port, CancellationToken cancellationToken)
+    {
         var mx = await QueryAsync(domain, QueryType.MX, cancellationToken).ConfigureAwait(false);
         if (mx.Failure is { } mxFailure)
         {
@@ -60,7 +79,7 @@ public sealed partial class MxResolver
 
         var hosts = new List<NextHop>();
         var transient = false;
-        foreach (var exchange in exchanges)
+        foreach (var exchange in exchanges.TakeWhile(_ => hosts.Count < _maxHosts))
         {
             var addresses = await AddressesAsync(exchange, cancellationToken).ConfigureAwait(false);
             transient |= addresses is null;
@@ -69,7 +88,7 @@ public sealed partial class MxResolver
 
         if (hosts.Count > 0)
         {
-            return new MxResolution(hosts);
+            return new MxResolution(hosts.Take(_maxHosts).ToList());
         }
 
         LogNoAddresses(_logger, domain, transient);
@@ -137,6 +156,9 @@ public sealed partial class MxResolver
 
     [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "DNS {Type} query for {Name} got no answer")]
     private static partial void LogDnsFailure(ILogger logger, string name, QueryType type, Exception exception);
+
+    [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Resolving the mail servers of {Domain} took longer than {Budget}; trying again later")]
+    private static partial void LogOverBudget(ILogger logger, string domain, TimeSpan budget);
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Information, Message = "No address for any mail server of {Domain} (transient: {Transient})")]
     private static partial void LogNoAddresses(ILogger logger, string domain, bool transient);

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
@@ -8,16 +9,26 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
+using MtaServerless.Pipeline.Routing;
+using MtaServerless.Pipeline.Sweep;
 
 namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
 /// The stage behind the <c>inbound</c> queue: builds the trace header, stops mail loops, routes every
-/// recipient, writes the per-recipient records, fans out one delivery task per next hop, and reports
-/// the recipients that failed here in one DSN. Safe to run twice for the same message: existing
-/// records win, so a replay never resets a delivered recipient nor reports a failure twice.
+/// recipient, writes the message's entry in the sweeper's index and the per-recipient records, fans out
+/// one delivery task per next hop, and reports the recipients that failed here in one DSN. Safe to run
+/// twice for the same message: existing records win, so a replay never resets a delivered recipient,
+/// nor reports a failure twice, nor restarts a deferred recipient's backoff.
 /// </summary>
-public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog routes, BounceSender bounces, TimeProvider time, ILogger<IngestStage> logger)
+public sealed partial class IngestStage(
+    MtaStorageClients storage,
+    RouteCatalog routes,
+    DueIndex index,
+    BounceSender bounces,
+    IOptions<PipelineOptions> options,
+    TimeProvider time,
+    ILogger<IngestStage> logger)
 {
     /// <summary>RFC 5321 6.3: a message with more trace headers than this is looping.</summary>
     public const int MaxReceivedHeaders = 50;
@@ -41,55 +52,70 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        var records = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
-        var pending = records.Where(r => !r.IsFinal).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
         var headers = ReceivedHeader.Build(message);
-        foreach (var hop in planned.Where(p => p.Route is not null && pending.Contains(p.Recipient)).GroupBy(p => p.NextHopKey))
+        var template = new DeliveryTask(
+            message.Id,
+            message.Blob,
+            message.Envelope.MailFrom,
+            [],
+            headers,
+            Attempt: 1,
+            FirstAttemptAt: message.Session.ReceivedAt,
+            message.Envelope.SmtpUtf8,
+            MtaTelemetry.TraceParentFor(activity, message.TraceParent),
+            message.Envelope.Ret,
+            message.Envelope.EnvId,
+            Body: message.Envelope.Body);
+        if (planned.Any(p => p.Hop is not null))
         {
-            var task = new DeliveryTask(
-                message.Id,
-                message.Blob,
-                hop.First().Route!,
-                message.Envelope.MailFrom,
-                hop.Select(p => p.Recipient).ToList(),
-                headers,
-                Attempt: 1,
-                FirstAttemptAt: message.Session.ReceivedAt,
-                message.Envelope.SmtpUtf8,
-                MtaTelemetry.TraceParentFor(activity, message.TraceParent),
-                message.Envelope.Ret,
-                message.Envelope.EnvId,
-                Body: message.Envelope.Body);
-            await storage.Delivery.SendMessageAsync(QueueDocuments.Serialize(task), cancellationToken).ConfigureAwait(false);
+            // Before the records: every recipient row that is not final has its entry, whatever happens next.
+            await index.AddAsync(template, message.Session.ReceivedAt + options.Value.SweepAfter, cancellationToken).ConfigureAwait(false);
+        }
+
+        var records = (await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false))
+            .ToDictionary(r => r.Recipient, StringComparer.Ordinal);
+        var pending = 0;
+        foreach (var hop in planned.Where(p => p.Hop is not null && !records[p.Recipient].IsFinal).GroupBy(p => p.Hop))
+        {
+            var stored = hop.Select(p => records[p.Recipient]).ToList();
+            pending += stored.Count;
+            // A replay keeps each recipient's history: the next attempt number, and no attempt before it is due.
+            var task = template with
+            {
+                Recipients = stored.Select(r => r.Recipient).ToList(),
+                Attempt = stored.Max(r => r.Attempts) + 1,
+                DelayWarned = stored.Any(r => r.DelayWarned),
+            };
+            var due = stored.Min(r => r.NextAttemptAt ?? now) - now;
+            var delay = due > TimeSpan.Zero ? due : TimeSpan.Zero;
+            await storage.Delivery.EnqueueAsync(QueueDocuments.Serialize(task), delay, cancellationToken).ConfigureAwait(false);
         }
 
         // The failures decided here whose DSN is still owed: this run's, or those of an earlier run that crashed
         // before sending it. A recipient bounced after a delivery attempt is Deliver's to report: after a crash
         // its task comes back too, and only one of the two may send the DSN.
-        var failedHere = records.Where(r => r.DsnPending && r.Attempts == 0).ToList();
+        var failedHere = records.Values.Where(r => r.DsnPending && r.Attempts == 0).ToList();
         await bounces.SettleAsync(BounceSource.From(message, headers), failedHere, cancellationToken).ConfigureAwait(false);
-        LogIngested(logger, message.Id, planned.Count, pending.Count);
+        LogIngested(logger, message.Id, planned.Count, pending);
     }
 
     private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)
     {
         if (!MailboxAddress.TryParse(envelope.Address, out var mailbox))
         {
-            return new RecipientPlan(envelope, envelope.Address, null, LocalOutcomes.BadAddress);
+            return new RecipientPlan(envelope, envelope.Address, null, null, LocalOutcomes.BadAddress);
         }
 
         var recipient = mailbox.ToString();
         if (looping)
         {
-            return new RecipientPlan(envelope, recipient, null, LocalOutcomes.Loop);
+            return new RecipientPlan(envelope, recipient, null, null, LocalOutcomes.Loop);
         }
 
-        return table.Resolve(mailbox.Domain) switch
-        {
-            null => new RecipientPlan(envelope, recipient, null, LocalOutcomes.NoRoute),
-            { Action: RouteAction.Reject } reject => new RecipientPlan(envelope, recipient, null, LocalOutcomes.RejectedByRoute(reject.RejectText)),
-            var route => new RecipientPlan(envelope, recipient, route, null),
-        };
+        var routed = RecipientRoute.Resolve(table, mailbox);
+        return routed.Route is { } route
+            ? new RecipientPlan(envelope, recipient, route, RecipientRoute.HopOf(route, mailbox), null)
+            : new RecipientPlan(envelope, recipient, null, null, routed.Failure);
     }
 
     /// <returns>The records as stored: the new ones, or those an earlier run of this message already wrote.</returns>
@@ -141,12 +167,9 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Message {MessageId} has passed {Hops} hops: bouncing it as a mail loop")]
     private static partial void LogLoop(ILogger logger, string messageId, int hops);
 
-    private sealed record RecipientPlan(EnvelopeRecipient Envelope, string Recipient, Route? Route, DeliveryOutcome? Failure)
+    /// <param name="Hop">The next hop the recipient's first task goes to; null when it failed here.</param>
+    private sealed record RecipientPlan(EnvelopeRecipient Envelope, string Recipient, Route? Route, NextHopKey? Hop, DeliveryOutcome? Failure)
     {
-        /// <summary>Recipients share a task when they share a route, and for MX routes also the domain whose MX is looked up.</summary>
-        public (Route? Route, string? Domain) NextHopKey =>
-            (Route, Route?.Action == RouteAction.Mx ? MailboxAddress.Parse(Recipient).Domain : null);
-
         public DeliveryEntity ToEntity(string messageId, DateTimeOffset now)
         {
             var row = DeliveryEntity.Queued(messageId, Recipient, Route?.Pattern ?? string.Empty, now);

@@ -82,7 +82,7 @@ internal static class PoisonCommands
                     if (fresh && (everything || pending.Remove(message.MessageId)))
                     {
                         // Send first: a crash in between leaves a duplicate, which the handlers are built to absorb, never a loss.
-                        await target.SendMessageAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
+                        await target.EnqueueAsync(message.Body.ToString(), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
                         await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
                         replayed++;
                     }
@@ -125,14 +125,15 @@ internal static class PoisonCommands
     {
         try
         {
-            if (body.Contains("\"route\"", StringComparison.Ordinal))
+            // Only an inbound document has an envelope.
+            if (body.Contains("\"envelope\"", StringComparison.Ordinal))
             {
-                var task = QueueDocuments.DeserializeDelivery(body);
-                return (task.Id, string.Join(", ", task.Recipients));
+                var message = QueueDocuments.DeserializeInbound(body);
+                return (message.Id, string.Join(", ", message.Envelope.Recipients.Select(r => r.Address)));
             }
 
-            var message = QueueDocuments.DeserializeInbound(body);
-            return (message.Id, string.Join(", ", message.Envelope.Recipients.Select(r => r.Address)));
+            var task = QueueDocuments.DeserializeDelivery(body);
+            return (task.Id, string.Join(", ", task.Recipients));
         }
         catch (JsonException)
         {

@@ -43,6 +43,7 @@ internal static class TraceCommand
                 ("Status", r => r.Status),
                 ("Attempts", r => r.Attempts),
                 ("Last reply", r => r.LastReply),
+                ("Due", r => r.IsFinal ? null : r.DueAt()),
                 ("Remote host", r => r.RemoteHost),
                 ("Queued", r => r.QueuedAt),
                 ("Updated", r => r.UpdatedAt)).ConfigureAwait(false);

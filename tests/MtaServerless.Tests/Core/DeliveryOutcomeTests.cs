@@ -47,6 +47,18 @@ public sealed class DeliveryOutcomeTests
     }
 
     [Fact]
+    public void Local_CutFallsInsideASurrogatePair_KeepsTheTextValid()
+    {
+        // The pair's high surrogate is the last character that would be kept.
+        var text = new string('x', DeliveryOutcome.MaxTextLength - 4) + "\U0001F600" + new string('y', 10);
+
+        var outcome = DeliveryOutcome.Local(550, "5.0.0", text);
+
+        Assert.Equal(new string('x', DeliveryOutcome.MaxTextLength - 4) + "...", outcome.Text);
+        Assert.Equal(System.Buffers.OperationStatus.Done, System.Text.Unicode.Utf8.FromUtf16(outcome.Text, new byte[outcome.Text.Length * 3], out _, out _, replaceInvalidSequences: false));
+    }
+
+    [Fact]
     public void Local_RefusesAStatusThatIsNotOne() =>
         Assert.Throws<ArgumentException>(() => DeliveryOutcome.Local(451, "4.4", "text"));
 

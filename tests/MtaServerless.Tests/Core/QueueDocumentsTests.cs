@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Documents;
-using MtaServerless.Core.Routing;
 
 namespace MtaServerless.Tests.Core;
 
@@ -30,21 +29,34 @@ public sealed class QueueDocumentsTests
         var task = new DeliveryTask(
             "id1",
             "2026/11/28/id1.eml",
-            new Route("*", RouteAction.Smarthost, "relay.example.net", 587, TlsMode.Required, false, "cred"),
             "alice@example.org",
             ["bob@example.com", "carol@example.com"],
             "Received: from x\r\n",
             3,
             ReceivedAt,
             SmtpUtf8: true,
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            DelayWarned: true,
+            Redriven: true);
 
         var json = QueueDocuments.Serialize(task);
         var back = QueueDocuments.DeserializeDelivery(json);
 
         Assert.Equal(task with { Recipients = [] }, back with { Recipients = [] });
         Assert.Equal(task.Recipients, back.Recipients);
-        Assert.Equal("smarthost", JsonNode.Parse(json)!["route"]!["action"]!.GetValue<string>());
+        Assert.True(JsonNode.Parse(json)!["redriven"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void DeliveryTask_WrittenBeforeTasksLostTheirRoute_IsStillRead()
+    {
+        var json = JsonNode.Parse(QueueDocuments.Serialize(new DeliveryTask("id1", "2026/11/28/id1.eml", "alice@example.org", ["bob@example.com"], "Received: from x\r\n", 2, ReceivedAt, SmtpUtf8: false)))!;
+        json["route"] = JsonNode.Parse("""{"pattern":"*","action":"smarthost","host":"relay.example.net","port":587}""");
+
+        var back = QueueDocuments.DeserializeDelivery(json.ToJsonString());
+
+        Assert.Equal(["bob@example.com"], back.Recipients);
+        Assert.Equal((2, false), (back.Attempt, back.Redriven));
     }
 
     [Fact]

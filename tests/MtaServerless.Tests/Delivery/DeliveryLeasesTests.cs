@@ -53,12 +53,12 @@ public sealed class DeliveryLeasesTests(AzuriteFixture azurite) : IClassFixture<
         Assert.All(successor.Held, l => Assert.Equal(DeliveryStatus.Deferred, l.PreviousStatus));
 
         var lateWrite = await _pipeline.Leases.CompleteAsync(
-            slow.Held.Select(l => new LeaseResult(l, DeliveryStatus.Delivered, DeliveryOutcome.FromReply(250, ["2.0.0 Ok"], "slow.test"))).ToList(), 1, later, CancellationToken.None);
+            slow.Held.Select(l => new LeaseResult(l, DeliveryStatus.Delivered, DeliveryOutcome.FromReply(250, ["2.0.0 Ok"], "slow.test"))).ToList(), 1, later, slow.HeldUntil);
         var written = await _pipeline.Leases.CompleteAsync(
-            [.. successor.Held.Select(l => new LeaseResult(l, DeliveryStatus.Bounced, DeliveryOutcome.FromReply(550, ["5.1.1 No such user"], "next.test")))], 2, later, CancellationToken.None);
+            [.. successor.Held.Select(l => new LeaseResult(l, DeliveryStatus.Bounced, DeliveryOutcome.FromReply(550, ["5.1.1 No such user"], "next.test")))], 2, later, successor.HeldUntil);
 
-        Assert.Empty(lateWrite);
-        Assert.Equal(3, written.Count);
+        Assert.Equal((0, 0, 0), (lateWrite.Written.Count, lateWrite.MarkedSent.Count, lateWrite.Unrecorded.Count));
+        Assert.Equal(3, written.Written.Count);
         foreach (var recipient in Recipients)
         {
             var record = await _pipeline.RecordAsync(task.Id, recipient);
@@ -77,10 +77,24 @@ public sealed class DeliveryLeasesTests(AzuriteFixture azurite) : IClassFixture<
         await _pipeline.Storage.Deliveries.UpdateEntityAsync(takenOver, takenOver.ETag);
 
         var written = await _pipeline.Leases.CompleteAsync(
-            run.Held.Select(l => new LeaseResult(l, DeliveryStatus.Delivered, DeliveryOutcome.FromReply(250, ["2.0.0 Ok"], "hop.test"))).ToList(), 1, start, CancellationToken.None);
+            run.Held.Select(l => new LeaseResult(l, DeliveryStatus.Delivered, DeliveryOutcome.FromReply(250, ["2.0.0 Ok"], "hop.test"))).ToList(), 1, start, run.HeldUntil);
 
-        Assert.Equal(["bob@example.com", "dave@example.com"], written.Select(r => r.Recipient).Order(StringComparer.Ordinal));
+        Assert.Equal(["bob@example.com", "dave@example.com"], written.Written.Select(r => r.Recipient).Order(StringComparer.Ordinal));
         Assert.Equal("another-run", (await _pipeline.RecordAsync(task.Id, "carol@example.com")).LeaseOwner);
+    }
+
+    [Fact]
+    public async Task Complete_TaskWithAnEarlierAttemptNumber_NeverTakesTheCountBackwards()
+    {
+        var task = await _pipeline.NewTaskAsync(Route, ["bob@example.com"]);
+        var record = await _pipeline.RecordAsync(task.Id, "bob@example.com");
+        (record.Status, record.Attempts) = (DeliveryStatus.Deferred, 3);
+        await _pipeline.Storage.Deliveries.UpdateEntityAsync(record, record.ETag);
+        var run = await _pipeline.Leases.AcquireAsync(task, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        await _pipeline.Leases.CompleteAsync([new LeaseResult(Assert.Single(run.Held), DeliveryStatus.Deferred, DeliveryOutcome.FromReply(451, ["4.2.1 Try later"], "hop.test"))], 1, DateTimeOffset.UtcNow, run.HeldUntil);
+
+        Assert.Equal(3, (await _pipeline.RecordAsync(task.Id, "bob@example.com")).Attempts);
     }
 
     [Fact]

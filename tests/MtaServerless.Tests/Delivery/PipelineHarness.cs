@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
@@ -8,6 +9,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Ingest;
+using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Delivery;
@@ -19,11 +21,13 @@ internal sealed class PipelineHarness : IAsyncDisposable
     public const string StoredMessage = "Subject: hi\r\nMessage-ID: <original@example.org>\r\n\r\nHello\r\n";
 
     private readonly ServiceProvider _services;
+    private readonly TimeProvider _time;
 
-    private PipelineHarness(AzuriteFixture azurite, ServiceProvider services)
+    private PipelineHarness(AzuriteFixture azurite, ServiceProvider services, TimeProvider time)
     {
         Storage = azurite.Storage;
         _services = services;
+        _time = time;
     }
 
     public MtaStorageClients Storage { get; }
@@ -34,10 +38,17 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public DeliveryLeases Leases => _services.GetRequiredService<DeliveryLeases>();
 
+    public Sweeper Sweeper => _services.GetRequiredService<Sweeper>();
+
     public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         await azurite.Storage.Delivery.ClearMessagesAsync();
         await azurite.Storage.Inbound.ClearMessagesAsync();
+        await foreach (var entry in azurite.Storage.Deliveries.QueryAsync<DueEntry>(e => e.PartitionKey == DueEntry.Partition))
+        {
+            await azurite.Storage.Deliveries.DeleteEntityAsync(entry.PartitionKey, entry.RowKey);
+        }
+
         var values = new Dictionary<string, string?>
         {
             [StorageNames.Connection] = azurite.ConnectionString,
@@ -47,6 +58,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
             ["Pipeline:ConnectTimeout"] = "00:00:02",
             ["Pipeline:CommandTimeout"] = "00:00:05",
             ["Pipeline:DnsTimeout"] = "00:00:01",
+            ["Pipeline:RouteCacheTtl"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -60,10 +72,46 @@ internal sealed class PipelineHarness : IAsyncDisposable
         }
 
         services.AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
-        return new PipelineHarness(azurite, services.BuildServiceProvider());
+        return new PipelineHarness(azurite, services.BuildServiceProvider(), time ?? TimeProvider.System);
     }
 
-    /// <summary>A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them.</summary>
+    /// <summary>
+    /// A message accepted now (by the harness's clock) and ingested, with <paramref name="route"/> as the routes
+    /// table's only route: its records, its index entry, and its first delivery task, taken off the queue.
+    /// </summary>
+    public async Task<DeliveryTask> IngestAsync(Route route, IReadOnlyList<string> recipients)
+    {
+        await UseRouteAsync(route);
+        var id = Guid.CreateVersion7().ToString("N");
+        var arrived = _time.GetUtcNow();
+        var blob = StorageNames.SpoolBlobName(id, arrived);
+        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(StoredMessage)));
+        await Ingest.RunAsync(
+            new InboundMessage(
+                id,
+                blob,
+                new Envelope(Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+                new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test")),
+            CancellationToken.None);
+        return await NextTaskAsync(TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>The sweeper's index, entry by entry.</summary>
+    public async Task<IReadOnlyList<DueEntry>> IndexAsync()
+    {
+        var entries = new List<DueEntry>();
+        await foreach (var entry in Storage.Deliveries.QueryAsync<DueEntry>(e => e.PartitionKey == DueEntry.Partition))
+        {
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// A spooled message with a queued record per recipient and its first delivery task, as Ingest leaves them,
+    /// and <paramref name="route"/> as the routes table's only route, which Deliver reads at every attempt.
+    /// </summary>
     /// <param name="storedBytes">The spooled bytes when they are not UTF-8 text; otherwise <paramref name="stored"/>.</param>
     public async Task<DeliveryTask> NewTaskAsync(
         Route route,
@@ -77,6 +125,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
         byte[]? storedBytes = null,
         string? body = null)
     {
+        await UseRouteAsync(route);
         var arrived = firstAttempt ?? DateTimeOffset.UtcNow;
         var id = Guid.CreateVersion7().ToString("N");
         var blob = StorageNames.SpoolBlobName(id, arrived);
@@ -89,7 +138,21 @@ internal sealed class PipelineHarness : IAsyncDisposable
             await Storage.Deliveries.AddEntityAsync(record);
         }
 
-        return new DeliveryTask(id, blob, route, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret, Body: body);
+        return new DeliveryTask(id, blob, mailFrom, recipients, "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, smtpUtf8, Ret: ret, Body: body);
+    }
+
+    /// <summary>Makes <paramref name="routes"/> the routes table's only routes.</summary>
+    public async Task UseRouteAsync(params Route[] routes)
+    {
+        await foreach (var row in Storage.Routes.QueryAsync<TableEntity>(select: [nameof(TableEntity.PartitionKey), nameof(TableEntity.RowKey)]))
+        {
+            await Storage.Routes.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+
+        foreach (var route in routes)
+        {
+            await Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+        }
     }
 
     public async Task<DeliveryEntity> RecordAsync(string id, string recipient) =>

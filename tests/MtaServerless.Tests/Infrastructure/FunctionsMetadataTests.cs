@@ -36,20 +36,34 @@ public sealed class FunctionsMetadataTests
     {
         var names = Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
 
-        Assert.Equal([FunctionNames.Deliver, FunctionNames.Ingest, FunctionNames.QueueMetrics], names);
+        Assert.Equal([FunctionNames.Deliver, FunctionNames.Ingest, FunctionNames.QueueMetrics, FunctionNames.Sweeper], names);
+    }
+
+    /// <summary>The queue gauges as often as telemetry.json asks; the sweeper often enough that its tick is a small part of Pipeline:SweepAfter.</summary>
+    [Theory]
+    [InlineData(FunctionNames.QueueMetrics, FunctionNames.QueueMetricsSchedule, "MtaServerless.Functions.QueueMetricsFunction.RunAsync")]
+    [InlineData(FunctionNames.Sweeper, FunctionNames.SweeperSchedule, "MtaServerless.Functions.SweeperFunction.RunAsync")]
+    public void Timer_IsOnItsSharedSchedule_AtLeastEveryFiveMinutes(string name, string schedule, string entryPoint)
+    {
+        var function = Assert.Single(Metadata.Value, f => f!["name"]!.GetValue<string>() == name)!;
+
+        Assert.Equal(entryPoint, function["entryPoint"]!.GetValue<string>());
+        var binding = Assert.Single(function["bindings"]!.AsArray())!;
+        Assert.Equal(("timerTrigger", "In"), (binding["type"]!.GetValue<string>(), binding["direction"]!.GetValue<string>()));
+        Assert.Equal(schedule, binding["schedule"]!.GetValue<string>());
+        var minutes = schedule.Split(' ')[1];
+        Assert.Matches(@"^\*/[1-5]$", minutes);
     }
 
     [Fact]
-    public void QueueMetrics_IsATimerOnTheSharedSchedule_AtLeastEveryFiveMinutes()
+    public void LocalRunner_RegistersEveryFunctionOfTheAppUnderItsName()
     {
-        var function = Assert.Single(Metadata.Value, f => f!["name"]!.GetValue<string>() == FunctionNames.QueueMetrics)!;
+        var local = typeof(LocalTriggers).GetMethods()
+            .Select(m => m.GetCustomAttribute<Microsoft.Azure.WebJobs.FunctionNameAttribute>()?.Name)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal);
 
-        Assert.Equal("MtaServerless.Functions.QueueMetricsFunction.RunAsync", function["entryPoint"]!.GetValue<string>());
-        var binding = Assert.Single(function["bindings"]!.AsArray())!;
-        Assert.Equal(("timerTrigger", "In"), (binding["type"]!.GetValue<string>(), binding["direction"]!.GetValue<string>()));
-        Assert.Equal(FunctionNames.QueueMetricsSchedule, binding["schedule"]!.GetValue<string>());
-        var minutes = FunctionNames.QueueMetricsSchedule.Split(' ')[1];
-        Assert.Matches(@"^\*/[1-5]$", minutes);
+        Assert.Equal(Metadata.Value.Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal), local);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MtaServerless.Core.Deliveries;
@@ -26,6 +27,7 @@ public sealed class DeliverStageTests(AzuriteFixture azurite) : IClassFixture<Az
                 ["Pipeline:Backoff"] = "00:10:00",
                 ["Pipeline:BackoffJitter"] = "0",
                 ["Pipeline:ConnectTimeout"] = "00:00:05",
+                ["Pipeline:RouteCacheTtl"] = "00:00:00",
             })
             .Build();
         _services = new ServiceCollection().AddLogging().AddMtaPipeline(configuration).BuildServiceProvider();
@@ -97,8 +99,9 @@ public sealed class DeliverStageTests(AzuriteFixture azurite) : IClassFixture<Az
         var blob = StorageNames.SpoolBlobName(id, firstAttempt);
         await azurite.Storage.Spool.GetBlobClient(blob).UploadAsync(BinaryData.FromString("Subject: hi\r\n\r\nHello\r\n"));
         var route = new Route("*", RouteAction.Smarthost, "127.0.0.1", port, TlsMode.None);
+        await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
         await azurite.Storage.Deliveries.AddEntityAsync(DeliveryEntity.Queued(id, Recipient, route.Pattern, firstAttempt));
-        return new DeliveryTask(id, blob, route, "alice@example.org", [Recipient], "Received: from a ([127.0.0.1]) by b; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, firstAttempt, SmtpUtf8: false);
+        return new DeliveryTask(id, blob, "alice@example.org", [Recipient], "Received: from a ([127.0.0.1]) by b; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, firstAttempt, SmtpUtf8: false);
     }
 
     private async Task<DeliveryEntity> RecordAsync(string id) =>

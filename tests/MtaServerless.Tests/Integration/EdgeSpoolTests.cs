@@ -32,6 +32,8 @@ public sealed class EdgeSpoolTests(AzuriteFixture azurite) : IClassFixture<Azuri
         var queued = await azurite.Storage.Inbound.PeekMessagesAsync(32);
         var document = QueueDocuments.DeserializeInbound(Assert.Single(queued.Value).Body.ToString());
         Assert.Equal(id, document.Id);
+        // Nothing that got its 250 may expire in the queue, however long the functions are down.
+        QueueExpiry.AssertNeverExpires(queued.Value[0]);
         Assert.Equal("alice@example.org", document.Envelope.MailFrom);
         Assert.Equal("bob@example.com", Assert.Single(document.Envelope.Recipients).Address);
         Assert.Equal("client.test", document.Session.Helo);

@@ -55,10 +55,10 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.StartsWith("550 5.1.2 ", records["e@unrouted.example"].LastReply, StringComparison.Ordinal);
 
         var tasks = await TasksAsync();
-        Assert.Equal(2, tasks.Count);
-        var first = Assert.Single(tasks, t => t.Route.Host == "relay-a.test");
-        Assert.Equal(["a@example.com", "b@example.com"], first.Recipients);
-        Assert.Equal(["c@mail.example.com"], Assert.Single(tasks, t => t.Route.Host == "relay-b.test").Recipients);
+        Assert.Equal(
+            [["a@example.com", "b@example.com"], ["c@mail.example.com"]],
+            tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
+        Assert.All((await azurite.Storage.Delivery.PeekMessagesAsync(32)).Value, QueueExpiry.AssertNeverExpires);
         Assert.All(tasks, t =>
         {
             Assert.Equal(1, t.Attempt);
@@ -85,6 +85,34 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Fact]
+    public async Task Run_ReplayedAfterThreeDeferredAttempts_TheTaskIsTheFourthAttempt()
+    {
+        var message = await MessageAsync("a@example.com");
+        await Stage.RunAsync(message, CancellationToken.None);
+        await DeferAsync(message.Id, "a@example.com", attempts: 3, due: DateTimeOffset.UtcNow.AddMinutes(-1), delayWarned: true);
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        var task = Assert.Single(await TasksAsync());
+        Assert.Equal((4, true), (task.Attempt, task.DelayWarned));
+        var record = (await RecordsAsync(message.Id))["a@example.com"];
+        Assert.Equal((DeliveryStatus.Deferred, 3), (record.Status, record.Attempts));
+    }
+
+    [Fact]
+    public async Task Run_ReplayedWhileARetryIsScheduled_TheTaskWaitsUntilTheRecipientIsDue()
+    {
+        var message = await MessageAsync("a@example.com");
+        await Stage.RunAsync(message, CancellationToken.None);
+        await DeferAsync(message.Id, "a@example.com", attempts: 2, due: DateTimeOffset.UtcNow.AddHours(1), delayWarned: false);
+
+        await Stage.RunAsync(message, CancellationToken.None);
+
+        Assert.Empty(await TasksAsync());
+        Assert.Equal(1, (await azurite.Storage.Delivery.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
     public async Task Run_MxRoute_OneTaskPerRecipientDomainAndDsnParametersOnTheRecords()
     {
         var message = await MessageAsync("a@one.mxroute.example", "b@two.mxroute.example", "c@one.mxroute.example");
@@ -104,7 +132,7 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal(
             [["a@one.mxroute.example", "c@one.mxroute.example"], ["b@two.mxroute.example"]],
             tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
-        Assert.All(tasks, t => Assert.Equal((DsnReturn.Headers, "env-1", RouteAction.Mx), (t.Ret, t.EnvId, t.Route.Action)));
+        Assert.All(tasks, t => Assert.Equal((DsnReturn.Headers, "env-1"), (t.Ret, t.EnvId)));
         var records = await RecordsAsync(message.Id);
         Assert.Equal(("FAILURE,DELAY", "rfc822;A@one.mxroute.example"), (records["a@one.mxroute.example"].Notify, records["a@one.mxroute.example"].Orcpt));
         Assert.Equal("NEVER", records["c@one.mxroute.example"].Notify);
@@ -122,29 +150,38 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
             }).Build())
             .BuildServiceProvider();
         var stage = services.GetRequiredService<IngestStage>();
-        await SetRouteAsync("cached.example", "relay-old.test");
-        var first = await IngestedHostAsync(stage, CancellationToken.None);
-        await SetRouteAsync("cached.example", "relay-new.test");
+        await SetRouteAsync(new Route("cached.example", RouteAction.Smarthost, "relay.test", 25));
+        var first = await IngestedStatusAsync(stage);
+        await SetRouteAsync(new Route("cached.example", RouteAction.Reject));
         time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
-        var beforeTtl = await IngestedHostAsync(stage, CancellationToken.None);
+        var beforeTtl = await IngestedStatusAsync(stage);
         time.Advance(TimeSpan.FromSeconds(2));
-        var afterTtl = await IngestedHostAsync(stage, CancellationToken.None);
+        var afterTtl = await IngestedStatusAsync(stage);
 
-        Assert.Equal(("relay-old.test", "relay-old.test", "relay-new.test"), (first, beforeTtl, afterTtl));
+        Assert.Equal((DeliveryStatus.Queued, DeliveryStatus.Queued, DeliveryStatus.Bounced), (first, beforeTtl, afterTtl));
     }
 
     private IngestStage Stage => _services.GetRequiredService<IngestStage>();
 
-    /// <summary>Ingests a message to the cached route's domain and returns the next hop of the task it made.</summary>
-    private async Task<string?> IngestedHostAsync(IngestStage stage, CancellationToken cancellationToken)
+    /// <summary>Ingests a message to the cached route's domain and returns its recipient's status.</summary>
+    private async Task<string> IngestedStatusAsync(IngestStage stage)
     {
         var message = await MessageAsync("bob@cached.example");
-        await stage.RunAsync(message, cancellationToken);
-        return Assert.Single(await TasksAsync(), t => t.Id == message.Id).Route.Host;
+        await stage.RunAsync(message, CancellationToken.None);
+        return (await RecordsAsync(message.Id))["bob@cached.example"].Status;
     }
 
-    private async Task SetRouteAsync(string pattern, string host) =>
-        await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route(pattern, RouteAction.Smarthost, host, 25)), TableUpdateMode.Replace);
+    private async Task SetRouteAsync(Route route) =>
+        await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
+
+    /// <summary>What Deliver leaves after it deferred a recipient: its attempts, and when its retry is due; Ingest's first task is gone.</summary>
+    private async Task DeferAsync(string id, string recipient, int attempts, DateTimeOffset due, bool delayWarned)
+    {
+        var record = (await RecordsAsync(id))[recipient];
+        (record.Status, record.Attempts, record.NextAttemptAt, record.DelayWarned) = (DeliveryStatus.Deferred, attempts, due, delayWarned);
+        await azurite.Storage.Deliveries.UpdateEntityAsync(record, record.ETag);
+        await azurite.Storage.Delivery.ClearMessagesAsync();
+    }
 
     private async Task<Dictionary<string, DeliveryEntity>> RecordsAsync(string id)
     {

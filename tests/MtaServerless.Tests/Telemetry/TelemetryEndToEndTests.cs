@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MimeKit;
 using MtaServerless.Bicep.Tests;
+using MtaServerless.Core.Deliveries;
+using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
@@ -18,6 +20,7 @@ using MtaServerless.Core.Users;
 using MtaServerless.Edge;
 using MtaServerless.Edge.Telemetry;
 using MtaServerless.LocalRunner;
+using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Pipeline.Telemetry;
 using MtaServerless.Testing;
 using OpenTelemetry.Metrics;
@@ -40,6 +43,7 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
     private const string Delivered = "bob@example.com";
     private const string Refused = "carol@bounce.test";
     private const string Unreachable = "dave@unreachable.test";
+    private const string Lost = "erin@example.com";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private static readonly TelemetryContract Contract = TelemetryContract.Load();
 
@@ -56,6 +60,12 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
         var id = await SubmitAsync(runner);
         await sink.WaitForAcceptedAsync(3, Timeout); // bob's copy and the two DSNs to alice
         await WaitForAsync(() => Events(captured, TelemetryNames.RecipientExpired, id).Any() && Events(captured, TelemetryNames.RecipientDelivered, null).Count() == 3);
+        var lostId = await LoseATaskAsync();
+        // (The runner's own timer may be the one that finds it: the event is the same.)
+        await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
+        // Lost longer ago than the lifetime (4 s here): the sweeper's task bounces it without an attempt, and its DSN reaches the sink.
+        await WaitForAsync(() => Events(captured, TelemetryNames.RecipientExpired, lostId).Any());
+        await sink.WaitForAcceptedAsync(4, Timeout);
         await azurite.Storage.Queues.GetQueueClient(StorageNames.InboundQueue + StorageNames.PoisonSuffix).SendMessageAsync("poisoned");
         await runner.Services.GetRequiredService<QueueMetrics>().MeasureAsync(CancellationToken.None);
         Assert.True(runner.Services.GetRequiredService<MeterProvider>().ForceFlush());
@@ -63,6 +73,8 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
 
         AssertOneTrace(captured, id);
         await AssertEventsAsync(captured, id, DateTimeOffset.UtcNow - started);
+        var redriven = Assert.Single(Events(captured, TelemetryNames.RecipientRedriven, lostId));
+        Assert.Equal(("e***@example.com", "queued", "0", "60"), (redriven["Recipient"], redriven["Status"], redriven["Attempt"], redriven["OverdueMinutes"]));
         AssertMetrics(captured);
         AssertNothingSecret(captured.Serialize());
     }
@@ -154,7 +166,7 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
     private static void AssertNothingSecret(string exported)
     {
         var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{User}\0{Password}"));
-        foreach (var secret in new[] { Password, plain, Subject, Body, Delivered, Refused, Unreachable })
+        foreach (var secret in new[] { Password, plain, Subject, Body, Delivered, Refused, Unreachable, Lost })
         {
             Assert.DoesNotContain(secret, exported, StringComparison.OrdinalIgnoreCase);
         }
@@ -278,6 +290,19 @@ public sealed class TelemetryEndToEndTests(AzuriteFixture azurite) : IClassFixtu
         await client.DisconnectAsync(quit: true);
         Assert.StartsWith(Queued, reply, StringComparison.Ordinal);
         return reply[Queued.Length..].Trim();
+    }
+
+    /// <summary>A message whose delivery task was lost an hour ago: its record, its index entry and its blob, and no task in any queue.</summary>
+    private async Task<string> LoseATaskAsync()
+    {
+        var id = Guid.CreateVersion7().ToString("N");
+        var arrived = DateTimeOffset.UtcNow.AddHours(-1);
+        var blob = StorageNames.SpoolBlobName(id, arrived);
+        await azurite.Storage.Spool.GetBlobClient(blob).UploadAsync(BinaryData.FromString("Subject: lost\r\n\r\nFound again.\r\n"));
+        await azurite.Storage.Deliveries.AddEntityAsync(DeliveryEntity.Queued(id, Lost, "example.com", arrived));
+        var task = new DeliveryTask(id, blob, User, [], "Received: from a ([127.0.0.1]) by edge.test; Sat, 28 Nov 2026 14:05:09 +0000\r\n", 1, arrived, SmtpUtf8: false);
+        await azurite.Storage.Deliveries.AddEntityAsync(DueEntry.For(task, DateTimeOffset.UtcNow.AddMinutes(-1)));
+        return id;
     }
 
     private static int ClosedPort()

@@ -52,9 +52,11 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
     private async Task<IReadOnlyList<RecipientOutcome>> SendAsync(StoredMessage message, bool eightBitMime, CancellationToken cancellationToken)
     {
         var accepted = new List<int>();
+        // One budget for the whole transaction, MAIL to the reply after the message; each reply also within CommandTimeout.
+        using var whole = HopTimeout.Within(options.DataTimeout, cancellationToken);
         try
         {
-            var mail = await EnvelopeAsync(message.Length, eightBitMime, accepted, cancellationToken).ConfigureAwait(false);
+            var mail = await EnvelopeAsync(message.Length, eightBitMime, accepted, whole.Token).ConfigureAwait(false);
             if (!mail.IsPositive)
             {
                 return DecideAll(mail.ToOutcome(_host));
@@ -65,7 +67,7 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
                 return Result();
             }
 
-            var reply = await MessageAsync(message, cancellationToken).ConfigureAwait(false);
+            var reply = await MessageAsync(message, whole.Token).ConfigureAwait(false);
             foreach (var index in accepted)
             {
                 _outcomes[index] = reply.IsIntermediate ? throw new HopProtocolException($"The next hop answered the message with {reply}.") : reply.ToOutcome(_host);
@@ -128,20 +130,19 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
     }
 
     /// <summary>The message by BDAT when the hop offers CHUNKING (RFC 3030: the bytes as they are), else by DATA, dot-stuffed.</summary>
-    private async Task<HopReply> MessageAsync(StoredMessage message, CancellationToken cancellationToken)
+    private async Task<HopReply> MessageAsync(StoredMessage message, CancellationToken transfer)
     {
-        using var transfer = HopTimeout.Within(options.DataTimeout, cancellationToken);
         var output = new BufferedStream(connection.Stream, WriteBufferSize);
         if (_capabilities.Chunking)
         {
-            await output.WriteAsync(Encoding.ASCII.GetBytes($"BDAT {message.Length.ToString(CultureInfo.InvariantCulture)} LAST\r\n"), transfer.Token).ConfigureAwait(false);
-            await message.WriteToAsync(output, transfer.Token).ConfigureAwait(false);
-            await output.FlushAsync(transfer.Token).ConfigureAwait(false);
-            return await connection.ReadReplyAsync(transfer.Token).ConfigureAwait(false);
+            await output.WriteAsync(Encoding.ASCII.GetBytes($"BDAT {message.Length.ToString(CultureInfo.InvariantCulture)} LAST\r\n"), transfer).ConfigureAwait(false);
+            await message.WriteToAsync(output, transfer).ConfigureAwait(false);
+            await output.FlushAsync(transfer).ConfigureAwait(false);
+            return await connection.ReadReplyAsync(transfer).ConfigureAwait(false);
         }
 
         HopReply data;
-        using (var step = HopTimeout.Within(options.CommandTimeout, transfer.Token))
+        using (var step = HopTimeout.Within(options.CommandTimeout, transfer))
         {
             data = await connection.CommandAsync("DATA", step.Token).ConfigureAwait(false);
         }
@@ -152,9 +153,9 @@ internal sealed class RelayTransaction(HopConnection connection, RelayEnvelope e
         }
 
         var stuffed = new DotStuffingStream(output);
-        await message.WriteToAsync(stuffed, transfer.Token).ConfigureAwait(false);
-        await stuffed.EndAsync(transfer.Token).ConfigureAwait(false);
-        return await connection.ReadReplyAsync(transfer.Token).ConfigureAwait(false);
+        await message.WriteToAsync(stuffed, transfer).ConfigureAwait(false);
+        await stuffed.EndAsync(transfer).ConfigureAwait(false);
+        return await connection.ReadReplyAsync(transfer).ConfigureAwait(false);
     }
 
     private string MailCommand(long size, bool eightBitMime)
