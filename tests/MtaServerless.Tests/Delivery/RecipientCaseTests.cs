@@ -60,7 +60,7 @@ public sealed class RecipientCaseTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(["RCPT TO:<Bob@example.com>"], Assert.Single(server.Accepted).RcptLines);
         Assert.Equal(DeliveryStatus.Delivered, (await _pipeline.RecordAsync(task.Id, "Bob@example.com")).Status);
         var refused = await _pipeline.RecordAsync(task.Id, "bob@example.com");
-        Assert.Equal((DeliveryStatus.Bounced, "550 5.0.0 No such user"), (refused.Status, refused.LastReply));
+        Assert.Equal((DeliveryStatus.Bounced, "550 5.1.1 No such user"), (refused.Status, refused.LastReply));
     }
 
     private static Route Smarthost(ScriptedSmtpServer server) =>
