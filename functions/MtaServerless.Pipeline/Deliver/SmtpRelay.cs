@@ -134,7 +134,13 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                 await QuitAsync(connection, cancellationToken).ConfigureAwait(false);
             }
 
-            span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.Code).Distinct()));
+            // As the events report them: 0 for a recipient the hop never answered; and a hop that left any recipient undelivered failed.
+            span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.IsUnanswered ? 0 : o.Outcome.Code).Distinct()));
+            if (outcomes.Any(o => !o.Outcome.IsSuccess))
+            {
+                span?.SetStatus(ActivityStatusCode.Error, stage.ToString());
+            }
+
             return new HopAttempt(new RelayResult(outcomes, connection.Tls, connection.Capabilities.Dsn), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
