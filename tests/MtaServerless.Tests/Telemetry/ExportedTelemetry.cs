@@ -19,18 +19,11 @@ internal sealed record ExportedTelemetry(IReadOnlyList<IngestedEnvelope> Envelop
     /// <summary>Every name and value of every envelope, unescaped (JSON writes a '+' of base64 as \u002B): what a scan for secrets reads.</summary>
     public string Payload => string.Join('\n', Envelopes.SelectMany(e => Texts(e.Envelope)));
 
-    public static ExportedTelemetry From(LoopbackIngestion ingestion, string storageDirectory) => new(
+    /// <param name="storageDirectory">The exporters' offline storage, when the hosts are done with it.</param>
+    public static ExportedTelemetry From(LoopbackIngestion ingestion, string? storageDirectory = null) => new(
         ingestion.Envelopes,
         ingestion.CompressedRequests,
         Directory.Exists(storageDirectory) ? Directory.GetFiles(storageDirectory, "*", SearchOption.AllDirectories) : []);
-
-    private static IEnumerable<string> Texts(JsonNode? node) => node switch
-    {
-        JsonObject json => json.SelectMany(p => Texts(p.Value).Prepend(p.Key)),
-        JsonArray array => array.SelectMany(Texts),
-        JsonValue value => [value.ToString()],
-        _ => [],
-    };
 
     public IEnumerable<ApplicationInsightsRow> Table(string table) => Rows.Where(r => r.Table == table);
 
@@ -39,7 +32,7 @@ internal sealed record ExportedTelemetry(IReadOnlyList<IngestedEnvelope> Envelop
     public IEnumerable<ApplicationInsightsRow> Events(string name, string? messageId = null) =>
         Table("customEvents").Where(r => r.Name == name && (messageId is null || r.Dimension("MessageId") == messageId));
 
-    /// <summary>Uncompressed: the newline-delimited JSON the service parses and bills by.</summary>
+    /// <summary>Uncompressed: the newline-delimited JSON the exporter sends.</summary>
     public static long Bytes(IEnumerable<ApplicationInsightsRow> rows) => rows.Sum(r => Encoding.UTF8.GetByteCount(r.Envelope.Line) + 1L);
 
     /// <summary>The same lines gzip-compressed in one stream, as a compressing exporter would send them in one request.</summary>
@@ -56,6 +49,14 @@ internal sealed record ExportedTelemetry(IReadOnlyList<IngestedEnvelope> Envelop
 
         return compressed.Length;
     }
+
+    private static IEnumerable<string> Texts(JsonNode? node) => node switch
+    {
+        JsonObject json => json.SelectMany(p => Texts(p.Value).Prepend(p.Key)),
+        JsonArray array => array.SelectMany(Texts),
+        JsonValue value => [value.ToString()],
+        _ => [],
+    };
 }
 
 internal static class TelemetryProviders
