@@ -11,7 +11,7 @@ public static class FunctionsTelemetry
     /// <summary>The Function App's name, which Azure sets: the worker's cloud role name unless <c>OTEL_SERVICE_NAME</c> gives one.</summary>
     public const string SiteNameSetting = "WEBSITE_SITE_NAME";
 
-    public const string DefaultRoleName = "mta-functions";
+    private const string DefaultRoleName = "mta-functions";
 
     /// <summary>
     /// The worker's telemetry: the shared registration with the worker's own integration, which keeps the

@@ -134,7 +134,8 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
                 await QuitAsync(connection, cancellationToken).ConfigureAwait(false);
             }
 
-            // As the events report them: 0 for a recipient the hop never answered; and a hop that left any recipient undelivered failed.
+            // 0 for a recipient the hop never answered, as the events report it; a hop that left any recipient
+            // undelivered failed, so that the Failures view lists it.
             span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.IsUnanswered ? 0 : o.Outcome.Code).Distinct()));
             if (outcomes.Any(o => !o.Outcome.IsSuccess))
             {
