@@ -103,19 +103,17 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
     [Fact]
     public void OneMessage_IsOneOperation_AcrossTheEdgeAndTheFunctionsWorker()
     {
+        string?[] items = [MtaTelemetry.AcceptSpan, TelemetryNames.MessageAccepted, "mta.ingest", "mta.deliver", MtaTelemetry.RelaySpan, TelemetryNames.RecipientDelivered];
         var accepts = run.Deployed.Requests(MtaTelemetry.AcceptSpan).ToList();
 
         Assert.Equal(ExportedTelemetryFixture.WorkerMessages, accepts.Count);
         foreach (var accept in accepts)
         {
-            var operation = run.Deployed.Rows.Where(r => r.OperationId == accept.OperationId).ToList();
-            Assert.Equal(
-                [MtaTelemetry.AcceptSpan, TelemetryNames.MessageAccepted, "mta.ingest", "mta.deliver", MtaTelemetry.RelaySpan, TelemetryNames.RecipientDelivered],
-                operation.Where(r => r.Table != "traces").OrderBy(r => Order(r.Name)).Select(r => r.Name));
+            var operation = run.Deployed.Rows.Where(r => r.OperationId == accept.OperationId && r.Table != "traces").ToList();
+            Assert.Equal(items, operation.OrderBy(r => Array.IndexOf(items, r.Name)).Select(r => r.Name));
+            Assert.Equal([ExportedTelemetryFixture.FunctionAppName, EdgeServiceCollectionExtensions.TelemetryRoleName], operation.Select(r => r["cloud_RoleName"]).Distinct().Order(StringComparer.Ordinal));
             Assert.All(operation.Where(r => r.Table is "requests" or "dependencies"), r => Assert.Equal("True", r["success"]));
         }
-
-        static int Order(string? name) => Array.IndexOf([MtaTelemetry.AcceptSpan, TelemetryNames.MessageAccepted, "mta.ingest", "mta.deliver", MtaTelemetry.RelaySpan, TelemetryNames.RecipientDelivered], name);
     }
 
     [Fact]
@@ -156,7 +154,7 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
     public void Failures_AreUnsuccessful_WithTheReplyCodeAsResultCode()
     {
         var accepted = Assert.Single(Local.Requests(MtaTelemetry.AcceptSpan), r => r.Dimension(MtaTelemetry.MessageIdTag) == run.MessageId);
-        var relays = Local.Rows.Where(r => r.OperationId == accepted.OperationId && r.Name == MtaTelemetry.RelaySpan).Select(r => (r["resultCode"], r["success"])).ToList();
+        var relays = Local.Rows.Where(r => r.OperationId == accepted.OperationId && r.Name == MtaTelemetry.RelaySpan).Select(r => (Code: r["resultCode"], Success: r["success"])).ToList();
         var lost = Local.Rows.Where(r => r.OperationId == run.LostTraceId.ToHexString() && r.Table == "requests").ToList();
 
         Assert.Equal(("250", "True"), (accepted["resultCode"], accepted["success"]));
@@ -164,7 +162,7 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         Assert.Contains(("550", "False"), relays);
         Assert.Contains(("0", "False"), relays);
         Assert.Contains(("250", "True"), relays);
-        Assert.All(relays, r => Assert.Equal(r.Item1 == "250", r.Item2 == "True"));
+        Assert.All(relays, r => Assert.Equal(r.Code == "250", r.Success == "True"));
         var refused = Assert.Single(Local.Requests(MtaTelemetry.AcceptSpan), r => r != accepted);
         Assert.Equal(("550", "False"), (refused["resultCode"], refused["success"]));
         Assert.Equal(["mta.deliver", "mta.ingest"], lost.Select(r => r.Name).Order(StringComparer.Ordinal));
