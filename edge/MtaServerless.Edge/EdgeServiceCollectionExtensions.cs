@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Storage;
+using MtaServerless.Telemetry;
+using OpenTelemetry;
 
 namespace MtaServerless.Edge;
 
@@ -38,4 +40,8 @@ public static class EdgeServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SmtpEdgeService>());
         return services;
     }
+
+    /// <summary>The edge's telemetry: the shared registration under the edge's role name.</summary>
+    public static IOpenTelemetryBuilder AddMtaEdgeTelemetry(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddMtaOpenTelemetry(configuration, TelemetryRoleName);
 }

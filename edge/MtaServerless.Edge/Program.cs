@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Edge;
-using MtaServerless.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddMtaEdge(builder.Configuration);
-builder.Services.AddMtaOpenTelemetry(builder.Configuration, EdgeServiceCollectionExtensions.TelemetryRoleName);
+builder.Services.AddMtaEdgeTelemetry(builder.Configuration);
 await builder.Build().RunAsync().ConfigureAwait(false);

@@ -33,19 +33,28 @@ public static class MtaOpenTelemetryExtensions
         // Events are the workbook's data, not diagnostics: the Logging level of the host must not drop them.
         services.AddLogging(logging => logging.AddFilter<OpenTelemetryLoggerProvider>(MtaTelemetry.EventCategory, LogLevel.Information));
         var builder = services.AddOpenTelemetry()
-            // No generated instance id: OTEL_RESOURCE_ATTRIBUTES' service.instance.id (the container group) is the role instance.
-            .ConfigureResource(resource => resource.AddService(configuration[ServiceNameSetting] is { Length: > 0 } name ? name : serviceName, autoGenerateServiceInstanceId: false))
-            .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName))
+            // A span an exception leaves (a failed Ingest or Deliver run, a crashed session) ends as failed, so the
+            // stages and the triggers need no try/catch for their telemetry.
+            .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName).SetErrorStatusOnException())
             .WithMetrics(metrics => metrics.AddMeter(MtaTelemetry.EdgeMeterName, MtaTelemetry.PipelineMeterName))
             .WithLogging(logging => logging
                 .AddProcessor(sp => new AddressRedactionProcessor(sp.GetRequiredService<IOptions<TelemetryOptions>>(), sp.GetRequiredService<RecipientAddressProtector>()))
                 .AddProcessor(new CustomEventProcessor()));
         hostDefaults?.Invoke(builder);
 
+        // After the host's defaults, whose resource may name the role too (the Functions worker's: WEBSITE_SITE_NAME from
+        // the environment, else the entry assembly), so that the configured name wins. No generated instance id:
+        // OTEL_RESOURCE_ATTRIBUTES' service.instance.id (the container group) is the role instance.
+        builder.ConfigureResource(resource => resource.AddService(configuration[ServiceNameSetting] is { Length: > 0 } name ? name : serviceName, autoGenerateServiceInstanceId: false));
+
         if (exporters.AzureMonitor is { } connectionString)
         {
             builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()));
-            builder.UseAzureMonitorExporter(options =>
+
+            // The exporter's own configuration first: the AzureMonitorExporter section (StorageDirectory, SamplingRatio,
+            // TracesPerSecond) and OTEL_TRACES_SAMPLER with OTEL_TRACES_SAMPLER_ARG; then what the MTA insists on.
+            builder.UseAzureMonitorExporter();
+            services.Configure<AzureMonitorExporterOptions>(options =>
             {
                 options.ConnectionString = connectionString;
                 if (exporters.ManagedIdentityClientId is { } clientId)

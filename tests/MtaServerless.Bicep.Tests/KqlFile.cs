@@ -38,6 +38,21 @@ internal sealed partial class KqlFile
     public static IReadOnlyList<KqlFile> In(string folder) =>
         Directory.GetFiles(System.IO.Path.Combine(RepositoryPaths.Monitoring, folder), "*.kql").Order(StringComparer.Ordinal).Select(f => new KqlFile(f)).ToArray();
 
+    /// <summary>Every query of the workbook (<c>queries</c>) and of the alerts (<c>alerts</c>), as theory data: folder and file name.</summary>
+    public static TheoryData<string, string> All()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var folder in new[] { "queries", "alerts" })
+        {
+            foreach (var file in In(folder))
+            {
+                data.Add(folder, file.Name);
+            }
+        }
+
+        return data;
+    }
+
     /// <summary>Brackets and quotes pair up outside string literals: the cheap part of parsing that catches a broken edit.</summary>
     public bool IsBalanced()
     {

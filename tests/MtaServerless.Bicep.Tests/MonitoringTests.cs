@@ -11,19 +11,7 @@ public sealed class MonitoringTests(BicepBuild build)
 
     private static readonly string[] Sources = ["customEvents", "customMetrics"];
 
-    public static TheoryData<string, string> QueryFiles()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var folder in new[] { "queries", "alerts" })
-        {
-            foreach (var file in KqlFile.In(folder))
-            {
-                data.Add(folder, file.Name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> QueryFiles() => KqlFile.All();
 
     [Theory]
     [MemberData(nameof(QueryFiles))]

@@ -20,8 +20,11 @@ public sealed class EdgeHost : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
+    public IServiceProvider Services => _host.Services;
+
     /// <param name="settings">More configuration, e.g. <c>MtaStorage:retry:maxRetries</c>.</param>
-    public static async Task<EdgeHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="telemetry">Register the edge's telemetry as its program does, exporting where <paramref name="settings"/> say.</param>
+    public static async Task<EdgeHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null, bool telemetry = false)
     {
         // Empty: the appsettings.json files that referenced projects copy into a test's folder must not add listeners.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -38,6 +41,11 @@ public sealed class EdgeHost : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.Services.AddMtaEdge(builder.Configuration);
+        if (telemetry)
+        {
+            builder.Services.AddMtaEdgeTelemetry(builder.Configuration);
+        }
+
         var host = builder.Build();
         await host.StartAsync();
         return new EdgeHost(host);

@@ -212,7 +212,14 @@ public sealed partial class SmtpRelay(IOptions<PipelineOptions> options, SmtpCre
             await ReleaseAsync(key, connection).ConfigureAwait(false);
         }
 
-        span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.Code).Distinct()));
+        // 0 for a recipient the hop never answered, as the events report it; a hop that left any recipient
+        // undelivered failed, so that the Failures view lists it.
+        span?.SetTag("smtp.tls", connection.Tls ?? "none").SetTag("smtp.reply_codes", string.Join(',', outcomes.Select(o => o.Outcome.IsUnanswered ? 0 : o.Outcome.Code).Distinct()));
+        if (outcomes.Any(o => !o.Outcome.IsSuccess))
+        {
+            span?.SetStatus(ActivityStatusCode.Error, HopStage.Transaction.ToString());
+        }
+
         return new RelayResult(outcomes, connection.Tls, connection.Capabilities.Dsn);
     }
 

@@ -49,6 +49,38 @@ public sealed class TelemetryRegistrationTests
     }
 
     [Fact]
+    public void SamplerSettingsAndTheExportersSection_ReachTheExporter_ButNeverSampleTheEvents()
+    {
+        var (_, provider) = Register(new()
+        {
+            [TelemetryExporters.ConnectionStringSetting] = ConnectionString,
+            ["OTEL_TRACES_SAMPLER"] = "microsoft.fixed_percentage",
+            ["OTEL_TRACES_SAMPLER_ARG"] = "0.25",
+            ["AzureMonitorExporter:StorageDirectory"] = "/var/tmp/mta-telemetry",
+            ["AzureMonitorExporter:EnableTraceBasedLogsSampler"] = "true",
+        });
+        using (provider)
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().CurrentValue;
+
+            Assert.Equal((0.25f, null, "/var/tmp/mta-telemetry"), (options.SamplingRatio, options.TracesPerSecond, options.StorageDirectory));
+            Assert.False(options.EnableTraceBasedLogsSampler);
+        }
+    }
+
+    [Fact]
+    public void WithoutSamplerSettings_TheExporterKeepsAtMostFiveTracesPerSecond()
+    {
+        var (_, provider) = Register(new() { [TelemetryExporters.ConnectionStringSetting] = ConnectionString });
+        using (provider)
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().CurrentValue;
+
+            Assert.Equal((1f, 5.0), (options.SamplingRatio, options.TracesPerSecond));
+        }
+    }
+
+    [Fact]
     public void OtlpEndpoint_SelectsOtlpOnly()
     {
         var (services, provider) = Register(new() { [TelemetryExporters.OtlpEndpointSetting] = "http://127.0.0.1:4317" });
