@@ -15,6 +15,7 @@ internal enum SmtpRejection
     MessageTooBig,
     TooManyRecipients,
     RelayDenied,
+    AddressLiteralRecipient,
     RecipientRejected,
     UnknownUser,
     AuthenticationRequired,

@@ -29,6 +29,7 @@ internal static class SmtpRejections
                 SmtpRejection.MessageTooBig => SmtpReply.Create(552, "5.3.4", "Message size exceeds fixed limit"),
                 SmtpRejection.TooManyRecipients => SmtpReply.Create(452, "4.5.3", "Too many recipients"),
                 SmtpRejection.RelayDenied => SmtpReply.Create(554, "5.7.1", "Relay access denied"),
+                SmtpRejection.AddressLiteralRecipient => SmtpReply.Create(550, "5.1.2", "Address literal not accepted as destination"),
                 SmtpRejection.RecipientRejected => SmtpReply.Create(550, "5.7.1", "Recipient rejected"),
                 SmtpRejection.UnknownUser => SmtpReply.Create(550, "5.1.1", "Mailbox unavailable"),
                 SmtpRejection.AuthenticationRequired => SmtpReply.Create(530, "5.7.0", "Authentication required"),

@@ -34,6 +34,12 @@ internal static class RcptCommand
             return SmtpRejections.Reply(SmtpRejection.TooManyRecipients);
         }
 
+        // No route is keyed by an address literal, so there is nowhere to send it (and no relay by IP to offer).
+        if (MailboxSyntax.IsAddressLiteral(recipient))
+        {
+            return SmtpRejections.Reply(SmtpRejection.AddressLiteralRecipient);
+        }
+
         if (await RecipientPolicy.CheckAsync(session, recipient, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             return refusal;
