@@ -81,6 +81,9 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "Connection {ConnectionId} closed: invalid PROXY protocol header")]
     public static partial void ProxyHeaderInvalid(ILogger logger, string connectionId, Exception exception);
 
+    [LoggerMessage(EventId = 2062, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Remote} on listener {Listener} closed: not from Edge:ProxyNetworks, so its PROXY protocol header is not believed")]
+    public static partial void ProxyPeerRefused(ILogger logger, string connectionId, EndPoint remote, string listener);
+
     [LoggerMessage(EventId = 2060, Level = LogLevel.Warning, Message = "Connection from {Remote} refused: connection limit reached")]
     public static partial void ConnectionLimited(ILogger logger, EndPoint remote);
 }

@@ -25,6 +25,12 @@ public sealed class EdgeOptions
     /// <summary>Client networks (CIDR, e.g. <c>10.0.0.0/8</c>) that may relay without AUTH.</summary>
     public IList<string> TrustedNetworks { get; } = [];
 
+    /// <summary>
+    /// The networks (CIDR) of the TCP proxies in front of <see cref="EdgeListenerOptions.ProxyProtocol"/> listeners:
+    /// only a peer in them may say who the client is; any other is closed unanswered.
+    /// </summary>
+    public IList<string> ProxyNetworks { get; } = [];
+
     /// <summary>How stale routes and users may be; edits apply within this time without a restart.</summary>
     public TimeSpan DirectoryCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 }
@@ -56,8 +62,8 @@ public sealed class EdgeListenerOptions
 
     /// <summary>
     /// Every connection starts with a PROXY protocol v2 header from the TCP proxy in front, whose source
-    /// address then stands for the client (relay policy, limits, Received). Only for listeners that
-    /// nothing but the proxy can reach.
+    /// address then stands for the client (relay policy, limits, Received). The header is believed only
+    /// from a peer in <see cref="EdgeOptions.ProxyNetworks"/>.
     /// </summary>
     public bool ProxyProtocol { get; set; }
 }

@@ -30,6 +30,8 @@ public static class EdgeServiceCollectionExtensions
             .Validate(o => o.Tls.IsConfigured || o.Listeners.All(l => l.Role != ListenerRole.Submissions), "A submissions listener (implicit TLS) needs Edge:Tls.")
             .Validate(o => string.IsNullOrWhiteSpace(o.Tls.CertificatePath) || !string.IsNullOrWhiteSpace(o.Tls.KeyPath), "Edge:Tls:CertificatePath needs Edge:Tls:KeyPath.")
             .Validate(o => o.TrustedNetworks.All(n => IPNetwork.TryParse(n, out _)), "Every Edge:TrustedNetworks entry must be a CIDR network such as 10.0.0.0/8.")
+            .Validate(o => o.ProxyNetworks.All(n => IPNetwork.TryParse(n, out _)), "Every Edge:ProxyNetworks entry must be a CIDR network such as 10.0.0.0/8.")
+            .Validate(o => o.ProxyNetworks.Count > 0 || o.Listeners.All(l => !l.ProxyProtocol), "A listener with ProxyProtocol needs Edge:ProxyNetworks, the networks its proxies connect from.")
             .Validate(o => o.Limits.MaxMessageSize > 0 && o.Limits.MaxRecipients > 0 && o.Limits.MaxErrors > 0 && o.Limits.MaxAuthFailures > 0, "Edge:Limits must be positive.")
             .Validate(o => o.Limits.MaxConnections > 0 && o.Limits.MaxConnectionsPerAddress > 0, "Edge:Limits connection counts must be positive.")
             .ValidateOnStart();

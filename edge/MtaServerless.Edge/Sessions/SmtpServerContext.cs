@@ -20,6 +20,7 @@ internal sealed class SmtpServerContext(
     ILogger logger)
 {
     private readonly IPNetwork[] _trusted = [.. options.TrustedNetworks.Select(n => IPNetwork.Parse(n))];
+    private readonly IPNetwork[] _proxies = [.. options.ProxyNetworks.Select(n => IPNetwork.Parse(n))];
 
     public EdgeOptions Options { get; } = options;
 
@@ -37,9 +38,14 @@ internal sealed class SmtpServerContext(
 
     public ILogger Logger { get; } = logger;
 
-    public bool IsTrusted(IPAddress client)
+    public bool IsTrusted(IPAddress client) => Contains(_trusted, client);
+
+    /// <summary>Whether this peer may speak for a client in a PROXY protocol header.</summary>
+    public bool IsProxy(IPAddress peer) => Contains(_proxies, peer);
+
+    private static bool Contains(IPNetwork[] networks, IPAddress address)
     {
-        var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
-        return _trusted.Any(n => n.Contains(address));
+        var unmapped = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return networks.Any(n => n.Contains(unmapped));
     }
 }
