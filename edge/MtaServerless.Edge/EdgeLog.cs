@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Edge.Limits;
 
 namespace MtaServerless.Edge;
 
@@ -77,6 +78,12 @@ internal static partial class EdgeLog
 
     [LoggerMessage(EventId = 2052, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closed after {Errors} errors and {AuthFailures} failed logins")]
     public static partial void TooManyErrors(ILogger logger, string connectionId, int errors, int authFailures);
+
+    [LoggerMessage(EventId = 2053, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: failed logins now throttled for {Scope} {Key}")]
+    public static partial void AuthThrottled(ILogger logger, string connectionId, AuthThrottleScope scope, string key);
+
+    [LoggerMessage(EventId = 2054, Level = LogLevel.Information, Message = "Connection {ConnectionId}: AUTH refused, {Scope} throttled after failed logins")]
+    public static partial void AuthRefusedThrottled(ILogger logger, string connectionId, AuthThrottleScope scope);
 
     [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "Connection {ConnectionId} closed: invalid PROXY protocol header")]
     public static partial void ProxyHeaderInvalid(ILogger logger, string connectionId, Exception exception);

@@ -98,6 +98,15 @@ public sealed class EdgeLimitOptions
     /// <summary>How long a failed AUTH waits before its 535, to slow password guessing.</summary>
     public TimeSpan AuthFailureDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Failed logins from one client address (an IPv6 /64) within <see cref="AuthFailureWindow"/>, over all its connections, before its AUTH gets 421.</summary>
+    public int MaxAuthFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>Failed logins to one account within <see cref="AuthFailureWindow"/>, from any address, before its logins get 454.</summary>
+    public int MaxAuthFailuresPerAccount { get; set; } = 30;
+
+    /// <summary>How long a failed login counts against its address and its account.</summary>
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
     public int MaxConnections { get; set; } = 1000;
 
     public int MaxConnectionsPerAddress { get; set; } = 20;

@@ -21,6 +21,8 @@ internal enum SmtpRejection
     AuthenticationRequired,
     EncryptionRequired,
     AuthenticationFailed,
+    AuthThrottledAddress,
+    AuthThrottledAccount,
     AuthenticationCanceled,
     InvalidAuthResponse,
     UnsupportedMechanism,

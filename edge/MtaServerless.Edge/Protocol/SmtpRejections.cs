@@ -35,6 +35,8 @@ internal static class SmtpRejections
                 SmtpRejection.AuthenticationRequired => SmtpReply.Create(530, "5.7.0", "Authentication required"),
                 SmtpRejection.EncryptionRequired => SmtpReply.Create(538, "5.7.11", "Encryption required for requested authentication mechanism"),
                 SmtpRejection.AuthenticationFailed => SmtpReply.Create(535, "5.7.8", "Authentication credentials invalid"),
+                SmtpRejection.AuthThrottledAddress => SmtpReply.Create(421, "4.7.0", "Too many failed logins, try again later"),
+                SmtpRejection.AuthThrottledAccount => SmtpReply.Create(454, "4.7.0", "Temporary authentication failure, try again later"),
                 SmtpRejection.AuthenticationCanceled => SmtpReply.Create(501, "5.0.0", "Authentication canceled"),
                 SmtpRejection.InvalidAuthResponse => SmtpReply.Create(501, "5.5.2", "Cannot decode response"),
                 SmtpRejection.UnsupportedMechanism => SmtpReply.Create(504, "5.5.4", "Unrecognized authentication type"),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
 using MtaServerless.Core.Users;
+using MtaServerless.Edge.Limits;
 using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
@@ -35,6 +36,8 @@ internal sealed class SmtpServerContext(
     public TimeProvider Time { get; } = time;
 
     public EdgeTelemetry Telemetry { get; } = telemetry;
+
+    public AuthThrottle AuthThrottle { get; } = new(options.Limits, time);
 
     public ILogger Logger { get; } = logger;
 
