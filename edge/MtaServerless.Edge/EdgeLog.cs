@@ -85,6 +85,12 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2054, Level = LogLevel.Information, Message = "Connection {ConnectionId}: AUTH refused, {Scope} throttled after failed logins")]
     public static partial void AuthRefusedThrottled(ILogger logger, string connectionId, AuthThrottleScope scope);
 
+    [LoggerMessage(EventId = 2055, Level = LogLevel.Information, Message = "Connection {ConnectionId}: {User} may not send as the address in {Where}")]
+    public static partial void SenderRefused(ILogger logger, string connectionId, string user, string where);
+
+    [LoggerMessage(EventId = 2056, Level = LogLevel.Information, Message = "Connection {ConnectionId}: {User} reached its limit of {Limit} {Kind}")]
+    public static partial void SendingLimited(ILogger logger, string connectionId, string user, int limit, SendingLimit kind);
+
     [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "Connection {ConnectionId} closed: invalid PROXY protocol header")]
     public static partial void ProxyHeaderInvalid(ILogger logger, string connectionId, Exception exception);
 

@@ -107,6 +107,12 @@ public sealed class EdgeLimitOptions
     /// <summary>How long a failed login counts against its address and its account.</summary>
     public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Messages a logged-in user may submit per rolling hour through one edge, unless the user's row says otherwise; 0: no limit.</summary>
+    public int MessagesPerHour { get; set; } = 200;
+
+    /// <summary>Recipients a logged-in user may submit to per rolling day through one edge, unless the user's row says otherwise; 0: no limit.</summary>
+    public int RecipientsPerDay { get; set; } = 2000;
+
     public int MaxConnections { get; set; } = 1000;
 
     public int MaxConnectionsPerAddress { get; set; } = 20;

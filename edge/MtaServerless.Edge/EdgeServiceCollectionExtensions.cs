@@ -34,6 +34,7 @@ public static class EdgeServiceCollectionExtensions
             .Validate(o => o.ProxyNetworks.Count > 0 || o.Listeners.All(l => !l.ProxyProtocol), "A listener with ProxyProtocol needs Edge:ProxyNetworks, the networks its proxies connect from.")
             .Validate(o => o.Limits.MaxMessageSize > 0 && o.Limits.MaxRecipients > 0 && o.Limits.MaxErrors > 0 && o.Limits.MaxAuthFailures > 0, "Edge:Limits must be positive.")
             .Validate(o => o.Limits.MaxConnections > 0 && o.Limits.MaxConnectionsPerAddress > 0, "Edge:Limits connection counts must be positive.")
+            .Validate(o => o.Limits.MessagesPerHour >= 0 && o.Limits.RecipientsPerDay >= 0, "Edge:Limits:MessagesPerHour and :RecipientsPerDay must not be negative (0: no limit).")
             .Validate(o => o.Limits.MaxAuthFailuresPerAddress > 0 && o.Limits.MaxAuthFailuresPerAccount > 0 && o.Limits.AuthFailureWindow > TimeSpan.Zero, "Edge:Limits:MaxAuthFailuresPerAddress, :MaxAuthFailuresPerAccount and :AuthFailureWindow must be positive.")
             .ValidateOnStart();
         services.AddMtaStorage(configuration);

@@ -9,6 +9,8 @@ internal enum SmtpRejection
     BadSequence,
     SyntaxError,
     InvalidSender,
+    SenderNotAllowed,
+    SendingLimitReached,
     InvalidRecipient,
     UnsupportedParameter,
     NonAsciiAddress,

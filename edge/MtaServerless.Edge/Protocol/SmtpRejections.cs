@@ -23,6 +23,8 @@ internal static class SmtpRejections
                 SmtpRejection.BadSequence => SmtpReply.Create(503, "5.5.1", "Bad sequence of commands"),
                 SmtpRejection.SyntaxError => SmtpReply.Create(501, "5.5.4", "Syntax error in parameters"),
                 SmtpRejection.InvalidSender => SmtpReply.Create(501, "5.1.7", "Bad sender address syntax"),
+                SmtpRejection.SenderNotAllowed => SmtpReply.Create(553, "5.7.1", "Sender address not allowed for this login"),
+                SmtpRejection.SendingLimitReached => SmtpReply.Create(451, "4.7.1", "Sending limit reached, try again later"),
                 SmtpRejection.InvalidRecipient => SmtpReply.Create(501, "5.1.3", "Bad recipient address syntax"),
                 SmtpRejection.UnsupportedParameter => SmtpReply.Create(555, "5.5.4", "Unsupported parameter"),
                 SmtpRejection.NonAsciiAddress => SmtpReply.Create(553, "5.6.7", "Non-ASCII address needs SMTPUTF8"),

@@ -39,6 +39,8 @@ internal sealed class SmtpServerContext(
 
     public AuthThrottle AuthThrottle { get; } = new(options.Limits, time);
 
+    public SendingLimits SendingLimits { get; } = new(options.Limits, time);
+
     public ILogger Logger { get; } = logger;
 
     public bool IsTrusted(IPAddress client) => Contains(_trusted, client);

@@ -92,6 +92,10 @@ internal sealed class EdgeTelemetry : IDisposable
     public void AuthThrottled(SmtpSession session, AuthThrottleScope scope, string key) =>
         EdgeEvents.AuthThrottled(_events, scope == AuthThrottleScope.Address ? "address" : "account", key, session.ClientAddress.ToString(), session.Listener.Name);
 
+    /// <summary>A user has just been refused by a sending limit (reported once an hour per user and limit, not at each refusal).</summary>
+    public void UserLimitReached(SmtpSession session, string user, SendingLimit limit, int value) =>
+        EdgeEvents.UserLimitReached(_events, user, limit.ToString(), value, session.Listener.Name);
+
     public void Dispose() => _meter.Dispose();
 
     private IEnumerable<Measurement<int>> ObserveActive() =>

@@ -43,7 +43,7 @@ public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<Bl
 
         public async Task<InboundMessage> CommitAsync(Envelope envelope, SessionInfo session, string? traceParent, CancellationToken cancellationToken)
         {
-            var document = new InboundMessage(id, blobName, envelope, session, traceParent, body.ReceivedHeaders);
+            var document = new InboundMessage(id, blobName, envelope, session, traceParent, body.Header.ReceivedCount);
             var json = QueueDocuments.Serialize(document);
             try
             {

@@ -130,9 +130,9 @@ internal static class AuthCommand
         // milliseconds of CPU, so it runs on the thread pool: the session may be on a socket event thread (the image
         // runs socket continuations inline), which must not stall every other connection meanwhile.
         var hash = account is { CanLogIn: true } ? account.PasswordHash : null;
-        if (await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false))
+        if (await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false) && account is not null)
         {
-            session.Authenticate(account!.Name);
+            session.Authenticate(account);
             EdgeLog.Authenticated(session.Server.Logger, session.ConnectionId, account.Name);
             return SmtpReplies.Authenticated;
         }

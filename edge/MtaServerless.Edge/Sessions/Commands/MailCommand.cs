@@ -47,7 +47,18 @@ internal static class MailCommand
                 return SmtpRejections.Reply(SmtpRejection.InvalidSender);
             }
 
+            if (SubmissionPolicy.CheckSender(session, sender) is { } refusal)
+            {
+                return refusal;
+            }
+
             mailFrom = sender.ToString();
+        }
+
+        // The null sender is how a user's program sends a receipt or a vacation notice (RFC 3798, RFC 3834): not a forgery.
+        if (SubmissionPolicy.CheckMessage(session) is { } limited)
+        {
+            return limited;
         }
 
         session.StartTransaction(mailFrom, mail);

@@ -45,6 +45,11 @@ internal static class RcptCommand
             return refusal;
         }
 
+        if (SubmissionPolicy.CheckRecipient(session) is { } limited)
+        {
+            return limited;
+        }
+
         // The queue document's size limits a transaction as the recipient count does (RFC 5321 4.5.3.1.10).
         return session.TryAddRecipient(new EnvelopeRecipient(recipient.ToString(), notify, orcpt))
             ? SmtpReplies.RecipientOk

@@ -6,8 +6,8 @@ using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Core;
 
-/// <summary>The streaming count of <c>Received:</c> fields agrees with MimeKit's header parser however the bytes are split.</summary>
-public sealed class ReceivedHeaderCounterTests
+/// <summary>The streaming summary of a header section agrees with MimeKit's header parser however the bytes are split.</summary>
+public sealed class HeaderSectionSummaryTests
 {
     private static readonly string[] Fields =
     [
@@ -26,7 +26,7 @@ public sealed class ReceivedHeaderCounterTests
     {
         var header = string.Concat(picks.Select(p => Fields[Math.Abs(p % Fields.Length)] + "\r\n"));
         var bytes = Encoding.ASCII.GetBytes(header + "\r\nReceived: in the body\r\n");
-        var counter = new ReceivedHeaderCounter();
+        var counter = new HeaderSectionSummary();
 
         foreach (var chunk in bytes.Chunk(splitEvery.Get))
         {
@@ -34,17 +34,17 @@ public sealed class ReceivedHeaderCounterTests
         }
 
         using var stream = new MemoryStream(bytes);
-        Assert.Equal(HeaderList.Load(stream).Count(h => h.Id == HeaderId.Received), counter.Count);
+        Assert.Equal(HeaderList.Load(stream).Count(h => h.Id == HeaderId.Received), counter.ReceivedCount);
     }
 
     [Fact]
     public void Inspect_NoBlankLineYet_CountsEveryFieldSoFar()
     {
-        var counter = new ReceivedHeaderCounter();
+        var counter = new HeaderSectionSummary();
 
         counter.Inspect("Received: one\r\nReceived: two\r\nRecei"u8);
         counter.Inspect("ved: three\r\n"u8);
 
-        Assert.Equal(3, counter.Count);
+        Assert.Equal(3, counter.ReceivedCount);
     }
 }

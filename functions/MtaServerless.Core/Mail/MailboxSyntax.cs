@@ -2,16 +2,14 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using MtaServerless.Core.Mail;
-
-namespace MtaServerless.Edge.Protocol;
+namespace MtaServerless.Core.Mail;
 
 /// <summary>
 /// RFC 5321 4.1.2 <c>Mailbox</c>: a dot-string or quoted-string local part, then a domain or an address literal;
-/// with SMTPUTF8 declared, RFC 6531 3.3 adds UTF-8 to atoms, quoted strings and domain labels. Only a mailbox
-/// this grammar accepts reaches a policy decision, so no route, user or relay check ever sees a malformed one.
+/// with SMTPUTF8 declared, RFC 6531 3.3 adds UTF-8 to atoms, quoted strings and domain labels. At the edge only a
+/// mailbox this grammar accepts reaches a policy decision; the CLI holds the addresses it stores to the same rules.
 /// </summary>
-internal static class MailboxSyntax
+public static class MailboxSyntax
 {
     // RFC 5322 3.2.3 atext, the characters of an unquoted local part besides letters and digits.
     private static readonly SearchValues<char> AtomSpecials = SearchValues.Create("!#$%&'*+-/=?^_`{|}~");
@@ -20,6 +18,7 @@ internal static class MailboxSyntax
     /// <param name="mailbox">The domain as an A-label, or an address literal as sent (it routes nowhere, see <see cref="IsAddressLiteral"/>).</param>
     public static bool TryParse(string address, bool utf8, out MailboxAddress mailbox)
     {
+        ArgumentNullException.ThrowIfNull(address);
         mailbox = default;
         var end = LocalPartEnd(address, utf8);
         if (end <= 0 || end >= address.Length - 1 || address[end] != '@')
