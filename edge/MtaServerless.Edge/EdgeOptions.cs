@@ -31,6 +31,13 @@ public sealed class EdgeOptions
     /// </summary>
     public IList<string> ProxyNetworks { get; } = [];
 
+    /// <summary>
+    /// Where mail for postmaster goes (RFC 5321 4.5.1) when no users row says otherwise: the bare <c>&lt;Postmaster&gt;</c>,
+    /// and <c>postmaster@</c> every mailbox domain that has no mailbox of that name. Without it, the bare form is
+    /// <c>postmaster@</c><see cref="HostName"/> and a mailbox domain's postmaster gets a mailbox of its own.
+    /// </summary>
+    public string? PostmasterAddress { get; set; }
+
     /// <summary>How stale routes and users may be; edits apply within this time without a restart.</summary>
     public TimeSpan DirectoryCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 }

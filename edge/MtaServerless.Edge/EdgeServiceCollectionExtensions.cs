@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Storage;
+using MtaServerless.Edge.Sessions;
 
 namespace MtaServerless.Edge;
 
@@ -25,6 +26,7 @@ public static class EdgeServiceCollectionExtensions
             .Validate(o => o.Listeners.All(l => IPAddress.TryParse(l.Address, out _)), "Every Edge:Listeners address must be an IP address.")
             .Validate(o => o.Listeners.All(l => l.Port is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort), "Every Edge:Listeners port must be 0-65535.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "Edge:HostName must not be empty.")
+            .Validate(o => o.PostmasterAddress is null || Postmaster.TryParseAddress(o.PostmasterAddress, out _), "Edge:PostmasterAddress must be an ASCII mail address such as hostmaster@example.com.")
             .Validate(o => o.CommandTimeout > TimeSpan.Zero, "Edge:CommandTimeout must be positive.")
             .Validate(o => o.DataTimeout > TimeSpan.Zero, "Edge:DataTimeout must be positive.")
             .Validate(o => o.Tls.IsConfigured || o.Listeners.All(l => l.Role != ListenerRole.Submissions), "A submissions listener (implicit TLS) needs Edge:Tls.")

@@ -41,6 +41,8 @@ internal sealed class SmtpServerContext(
 
     public SendingLimits SendingLimits { get; } = new(options.Limits, time);
 
+    public Postmaster Postmaster { get; } = new(options);
+
     public ILogger Logger { get; } = logger;
 
     public bool IsTrusted(IPAddress client) => Contains(_trusted, client);
