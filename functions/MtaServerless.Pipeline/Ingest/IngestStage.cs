@@ -43,7 +43,7 @@ public sealed partial class IngestStage(MtaStorageClients storage, RouteCatalog 
 
         var records = await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false);
         var pending = records.Where(r => !r.IsFinal).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
-        var headers = ReceivedHeader.Build(message);
+        var headers = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
         foreach (var hop in planned.Where(p => p.Route is not null && pending.Contains(p.Recipient)).GroupBy(p => p.NextHopKey))
         {
             var task = new DeliveryTask(

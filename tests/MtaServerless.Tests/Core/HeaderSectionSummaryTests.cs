@@ -19,13 +19,20 @@ public sealed class HeaderSectionSummaryTests
         "Subject: Received: not a trace field",
         "From: alice@example.org",
         "DKIM-Signature: v=1;\r\n\treceived: folded continuation, not a field",
+        "Message-ID: <a@example.org>",
+        "message-id:\r\n <b@example.org>",
+        "Resent-Message-ID: <c@example.org>",
+        "Date: Sat, 28 Nov 2026 14:00:00 +0000",
+        "DATE: Sat, 28 Nov 2026 14:00:00 +0000",
+        "Resent-Date: Sat, 28 Nov 2026 14:00:00 +0000",
+        "X-Date: no",
     ];
 
     [FuzzProperty(300)]
-    public void Inspect_AnyHeaderSectionAnySplit_CountsAsMimeKitDoes(int[] picks, PositiveInt splitEvery)
+    public void Inspect_AnyHeaderSectionAnySplit_SeesWhatMimeKitSees(int[] picks, PositiveInt splitEvery)
     {
         var header = string.Concat(picks.Select(p => Fields[Math.Abs(p % Fields.Length)] + "\r\n"));
-        var bytes = Encoding.ASCII.GetBytes(header + "\r\nReceived: in the body\r\n");
+        var bytes = Encoding.ASCII.GetBytes(header + "\r\nReceived: in the body\r\nMessage-ID: <body@example.org>\r\nDate: in the body\r\n");
         var counter = new HeaderSectionSummary();
 
         foreach (var chunk in bytes.Chunk(splitEvery.Get))
@@ -34,7 +41,10 @@ public sealed class HeaderSectionSummaryTests
         }
 
         using var stream = new MemoryStream(bytes);
-        Assert.Equal(HeaderList.Load(stream).Count(h => h.Id == HeaderId.Received), counter.ReceivedCount);
+        var headers = HeaderList.Load(stream);
+        Assert.Equal(headers.Count(h => h.Id == HeaderId.Received), counter.ReceivedCount);
+        Assert.Equal(headers.Contains(HeaderId.MessageId), counter.HasMessageId);
+        Assert.Equal(headers.Contains(HeaderId.Date), counter.HasDate);
     }
 
     [Fact]
