@@ -129,11 +129,7 @@ public sealed class SenderAuthorizationTests(EdgeStorageFixture storage) : IClas
     public async Task MailKit_ForgedFromBehindAnAllowedEnvelope_IsRefusedByDataOrBdat(bool chunking)
     {
         await using var edge = await StartAsync();
-        var message = new MimeMessage();
-        message.From.Add(new MailboxAddress("The CEO", "ceo@example.org"));
-        message.To.Add(new MailboxAddress("Someone", "someone@anywhere.example"));
-        message.Subject = "Wire the money";
-        message.Body = new TextPart("plain") { Text = "Now.\n" };
+        var message = Forged();
 
         using var client = new SmtpClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
         await client.ConnectAsync("127.0.0.1", edge.SubmissionEndpoint.Port, SecureSocketOptions.StartTls);
@@ -157,10 +153,7 @@ public sealed class SenderAuthorizationTests(EdgeStorageFixture storage) : IClas
     public async Task MailKit_ForgedMailFrom_Is553AtMail()
     {
         await using var edge = await StartAsync();
-        var message = new MimeMessage();
-        message.From.Add(new MailboxAddress("The CEO", "ceo@example.org"));
-        message.To.Add(new MailboxAddress("Someone", "someone@anywhere.example"));
-        message.Body = new TextPart("plain") { Text = "Now.\n" };
+        var message = Forged();
 
         using var client = new SmtpClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
         await client.ConnectAsync("127.0.0.1", edge.SubmissionsEndpoint.Port, SecureSocketOptions.SslOnConnect);
@@ -192,6 +185,16 @@ public sealed class SenderAuthorizationTests(EdgeStorageFixture storage) : IClas
         };
         await storage.Users.UpsertEntityAsync(UserEntity.FromAccount(writer), TableUpdateMode.Replace);
         return await EdgeServer.StartAsync(storage, settings: settings);
+    }
+
+    private static MimeMessage Forged()
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("The CEO", "ceo@example.org"));
+        message.To.Add(new MailboxAddress("Someone", "someone@anywhere.example"));
+        message.Subject = "Wire the money";
+        message.Body = new TextPart("plain") { Text = "Now.\n" };
+        return message;
     }
 
     private static async Task<SmtpWireClient> LogInAsync(EdgeServer edge)

@@ -118,13 +118,7 @@ internal static class UsersCommands
             }
 
             var users = CliOptions.Storage(result).Users;
-            var existing = await users.GetEntityIfExistsAsync<UserEntity>(UserEntity.Partition, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!existing.HasValue)
-            {
-                throw CliException.NotFound($"There is no account '{key}'.");
-            }
-
-            var row = existing.Value!;
+            var row = await ExistingAsync(users, key, cancellationToken).ConfigureAwait(false);
             var account = row.ToAccount();
             var changed = UserEntity.FromAccount(account with
             {
@@ -154,13 +148,7 @@ internal static class UsersCommands
             }
 
             var users = CliOptions.Storage(result).Users;
-            var existing = await users.GetEntityIfExistsAsync<UserEntity>(UserEntity.Partition, key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!existing.HasValue)
-            {
-                throw CliException.NotFound($"There is no account '{key}'.");
-            }
-
-            var row = existing.Value!;
+            var row = await ExistingAsync(users, key, cancellationToken).ConfigureAwait(false);
             row.PasswordHash = PasswordHasher.Hash(await ReadPasswordAsync(input).ConfigureAwait(false));
             await users.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"Changed the password of '{key}'.").ConfigureAwait(false);
@@ -189,6 +177,12 @@ internal static class UsersCommands
             return ExitCodes.Ok;
         });
         return remove;
+    }
+
+    private static async Task<UserEntity> ExistingAsync(TableClient users, string key, CancellationToken cancellationToken)
+    {
+        var existing = await users.GetEntityIfExistsAsync<UserEntity>(UserEntity.Partition, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return existing.HasValue ? existing.Value! : throw CliException.NotFound($"There is no account '{key}'.");
     }
 
     private static async Task<string> ReadPasswordAsync(TextReader input)

@@ -1,14 +1,11 @@
 using System.Globalization;
 using System.Text;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using MimeKit;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Users;
 using MtaServerless.Edge;
-using MtaServerless.LocalRunner;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -29,7 +26,9 @@ public sealed class SubmissionHeadersEndToEndTests(AzuriteFixture azurite) : ICl
         await using var sink = SmtpSink.Start();
         await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(new Route("example.com", RouteAction.Smarthost, "127.0.0.1", sink.Port, TlsMode.None, AcceptsInbound: true)), TableUpdateMode.Replace);
         await azurite.Storage.Users.UpsertEntityAsync(UserEntity.FromAccount(new UserAccount(User, PasswordHasher.Hash(Password, iterations: 1000), Mailbox: false)), TableUpdateMode.Replace);
-        using var runner = await InProcessRunner.StartAsync(azurite.ConnectionString, Settings());
+        using var runner = await InProcessRunner.StartAsync(
+            azurite.ConnectionString,
+            InProcessRunner.SubmissionListener("submission", ListenerRole.Submission, Path.Combine(Path.GetTempPath(), "mta-submission-tests", azurite.QueuePort.ToString(CultureInfo.InvariantCulture))));
         var endpoints = runner.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints;
 
         string bare;
@@ -60,24 +59,6 @@ public sealed class SubmissionHeadersEndToEndTests(AzuriteFixture azurite) : ICl
         Assert.InRange(completed.Date, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow);
         Assert.Equal(("own@client.example", 1, 1), (Load(arrived["complete"]).MessageId, Count(arrived["complete"], "Message-ID:"), Count(arrived["complete"], "Date:")));
         Assert.Equal((0, 0), (Count(arrived["relayed"], "Message-ID:"), Count(arrived["relayed"], "Date:")));
-    }
-
-    private Dictionary<string, string?> Settings()
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Edge:Listeners:1:Name"] = "submission",
-            ["Edge:Listeners:1:Role"] = "Submission",
-            ["Edge:Listeners:1:Address"] = "127.0.0.1",
-            ["Edge:Listeners:1:Port"] = "0",
-        };
-        var directory = Path.Combine(Path.GetTempPath(), "mta-submission-tests", azurite.QueuePort.ToString(CultureInfo.InvariantCulture));
-        foreach (var (key, value) in DevelopmentTls.EnsureConfigured(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), directory))
-        {
-            settings[key] = value;
-        }
-
-        return settings;
     }
 
     /// <returns>The message id from the edge's 250.</returns>
