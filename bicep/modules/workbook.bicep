@@ -72,6 +72,8 @@ var content = {
     textItem('## Queues\nDepth counts messages waiting for a retry too; the oldest age shows a stuck queue.')
     queryItem('Queue depth', loadTextContent('../monitoring/queries/queue-depth.kql'), 'timechart')
     queryItem('Oldest message age (minutes)', loadTextContent('../monitoring/queries/queue-oldest-age.kql'), 'timechart')
+    textItem('## Abuse\nClients throttled after failed logins (an account under attack from many addresses shows as scope account), and logins refused by their sending limits: a stolen password shows here first.')
+    queryItem('Throttled logins and sending limits reached', loadTextContent('../monitoring/queries/abuse-signals.kql'), 'table')
   ]
   fallbackResourceIds: [applicationInsightsId]
   '$schema': 'https://github.com/Microsoft/Application-Insights-Workbooks/blob/master/schema/workbook.json'

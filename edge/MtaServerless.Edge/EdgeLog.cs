@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using MtaServerless.Edge.Limits;
 
 namespace MtaServerless.Edge;
 
@@ -78,8 +79,23 @@ internal static partial class EdgeLog
     [LoggerMessage(EventId = 2052, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: closed after {Errors} errors and {AuthFailures} failed logins")]
     public static partial void TooManyErrors(ILogger logger, string connectionId, int errors, int authFailures);
 
+    [LoggerMessage(EventId = 2053, Level = LogLevel.Warning, Message = "Connection {ConnectionId}: failed logins now throttled for {Scope} {Key}")]
+    public static partial void AuthThrottled(ILogger logger, string connectionId, AuthThrottleScope scope, string key);
+
+    [LoggerMessage(EventId = 2054, Level = LogLevel.Information, Message = "Connection {ConnectionId}: AUTH refused, {Scope} throttled after failed logins")]
+    public static partial void AuthRefusedThrottled(ILogger logger, string connectionId, AuthThrottleScope scope);
+
+    [LoggerMessage(EventId = 2055, Level = LogLevel.Information, Message = "Connection {ConnectionId}: {User} may not send as the address in {Where}")]
+    public static partial void SenderRefused(ILogger logger, string connectionId, string user, string where);
+
+    [LoggerMessage(EventId = 2056, Level = LogLevel.Information, Message = "Connection {ConnectionId}: {User} reached its limit of {Limit} {Kind}")]
+    public static partial void SendingLimited(ILogger logger, string connectionId, string user, int limit, SendingLimit kind);
+
     [LoggerMessage(EventId = 2061, Level = LogLevel.Warning, Message = "Connection {ConnectionId} closed: invalid PROXY protocol header")]
     public static partial void ProxyHeaderInvalid(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(EventId = 2062, Level = LogLevel.Warning, Message = "Connection {ConnectionId} from {Remote} on listener {Listener} closed: not from Edge:ProxyNetworks, so its PROXY protocol header is not believed")]
+    public static partial void ProxyPeerRefused(ILogger logger, string connectionId, EndPoint remote, string listener);
 
     [LoggerMessage(EventId = 2060, Level = LogLevel.Warning, Message = "Connection from {Remote} refused: connection limit reached")]
     public static partial void ConnectionLimited(ILogger logger, EndPoint remote);

@@ -25,6 +25,19 @@ public sealed class EdgeOptions
     /// <summary>Client networks (CIDR, e.g. <c>10.0.0.0/8</c>) that may relay without AUTH.</summary>
     public IList<string> TrustedNetworks { get; } = [];
 
+    /// <summary>
+    /// The networks (CIDR) of the TCP proxies in front of <see cref="EdgeListenerOptions.ProxyProtocol"/> listeners:
+    /// only a peer in them may say who the client is; any other is closed unanswered.
+    /// </summary>
+    public IList<string> ProxyNetworks { get; } = [];
+
+    /// <summary>
+    /// Where mail for postmaster goes (RFC 5321 4.5.1) when no users row says otherwise: the bare <c>&lt;Postmaster&gt;</c>,
+    /// and <c>postmaster@</c> every mailbox domain that has no mailbox of that name. Without it, the bare form is
+    /// <c>postmaster@</c><see cref="HostName"/> and a mailbox domain's postmaster gets a mailbox of its own.
+    /// </summary>
+    public string? PostmasterAddress { get; set; }
+
     /// <summary>How stale routes and users may be; edits apply within this time without a restart.</summary>
     public TimeSpan DirectoryCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 }
@@ -56,8 +69,8 @@ public sealed class EdgeListenerOptions
 
     /// <summary>
     /// Every connection starts with a PROXY protocol v2 header from the TCP proxy in front, whose source
-    /// address then stands for the client (relay policy, limits, Received). Only for listeners that
-    /// nothing but the proxy can reach.
+    /// address then stands for the client (relay policy, limits, Received). The header is believed only
+    /// from a peer in <see cref="EdgeOptions.ProxyNetworks"/>.
     /// </summary>
     public bool ProxyProtocol { get; set; }
 }
@@ -91,6 +104,21 @@ public sealed class EdgeLimitOptions
 
     /// <summary>How long a failed AUTH waits before its 535, to slow password guessing.</summary>
     public TimeSpan AuthFailureDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Failed logins from one client address (an IPv6 /64) within <see cref="AuthFailureWindow"/>, over all its connections, before its AUTH gets 421.</summary>
+    public int MaxAuthFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>Failed logins to one account within <see cref="AuthFailureWindow"/>, from any address, before its logins get 454.</summary>
+    public int MaxAuthFailuresPerAccount { get; set; } = 30;
+
+    /// <summary>How long a failed login counts against its address and its account.</summary>
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Messages a logged-in user may submit per rolling hour through one edge, unless the user's row says otherwise; 0: no limit.</summary>
+    public int MessagesPerHour { get; set; } = 200;
+
+    /// <summary>Recipients a logged-in user may submit to per rolling day through one edge, unless the user's row says otherwise; 0: no limit.</summary>
+    public int RecipientsPerDay { get; set; } = 2000;
 
     public int MaxConnections { get; set; } = 1000;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Storage;
+using MtaServerless.Edge.Sessions;
 using MtaServerless.Telemetry;
 using OpenTelemetry;
 
@@ -27,13 +28,18 @@ public static class EdgeServiceCollectionExtensions
             .Validate(o => o.Listeners.All(l => IPAddress.TryParse(l.Address, out _)), "Every Edge:Listeners address must be an IP address.")
             .Validate(o => o.Listeners.All(l => l.Port is >= IPEndPoint.MinPort and <= IPEndPoint.MaxPort), "Every Edge:Listeners port must be 0-65535.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.HostName), "Edge:HostName must not be empty.")
+            .Validate(o => o.PostmasterAddress is null || Postmaster.TryParseAddress(o.PostmasterAddress, out _), "Edge:PostmasterAddress must be an ASCII mail address such as hostmaster@example.com.")
             .Validate(o => o.CommandTimeout > TimeSpan.Zero, "Edge:CommandTimeout must be positive.")
             .Validate(o => o.DataTimeout > TimeSpan.Zero, "Edge:DataTimeout must be positive.")
             .Validate(o => o.Tls.IsConfigured || o.Listeners.All(l => l.Role != ListenerRole.Submissions), "A submissions listener (implicit TLS) needs Edge:Tls.")
             .Validate(o => string.IsNullOrWhiteSpace(o.Tls.CertificatePath) || !string.IsNullOrWhiteSpace(o.Tls.KeyPath), "Edge:Tls:CertificatePath needs Edge:Tls:KeyPath.")
             .Validate(o => o.TrustedNetworks.All(n => IPNetwork.TryParse(n, out _)), "Every Edge:TrustedNetworks entry must be a CIDR network such as 10.0.0.0/8.")
+            .Validate(o => o.ProxyNetworks.All(n => IPNetwork.TryParse(n, out _)), "Every Edge:ProxyNetworks entry must be a CIDR network such as 10.0.0.0/8.")
+            .Validate(o => o.ProxyNetworks.Count > 0 || o.Listeners.All(l => !l.ProxyProtocol), "A listener with ProxyProtocol needs Edge:ProxyNetworks, the networks its proxies connect from.")
             .Validate(o => o.Limits.MaxMessageSize > 0 && o.Limits.MaxRecipients > 0 && o.Limits.MaxErrors > 0 && o.Limits.MaxAuthFailures > 0, "Edge:Limits must be positive.")
             .Validate(o => o.Limits.MaxConnections > 0 && o.Limits.MaxConnectionsPerAddress > 0, "Edge:Limits connection counts must be positive.")
+            .Validate(o => o.Limits.MessagesPerHour >= 0 && o.Limits.RecipientsPerDay >= 0, "Edge:Limits:MessagesPerHour and :RecipientsPerDay must not be negative (0: no limit).")
+            .Validate(o => o.Limits.MaxAuthFailuresPerAddress > 0 && o.Limits.MaxAuthFailuresPerAccount > 0 && o.Limits.AuthFailureWindow > TimeSpan.Zero, "Edge:Limits:MaxAuthFailuresPerAddress, :MaxAuthFailuresPerAccount and :AuthFailureWindow must be positive.")
             .ValidateOnStart();
         services.AddMtaStorage(configuration);
         services.AddSingleton<SmtpEdgeService>();

@@ -188,6 +188,13 @@ public sealed class SmtpEdgeService : BackgroundService
         {
             if (listener.ProxyProtocol)
             {
+                // A peer that reaches the listener around the proxy would otherwise claim any address, a trusted one included.
+                if (!_server.IsProxy(remote.Address))
+                {
+                    EdgeLog.ProxyPeerRefused(_logger, connectionId, remote, listener.Name);
+                    return;
+                }
+
                 remote = await ReadProxyHeaderAsync(client, remote, stoppingToken).ConfigureAwait(false);
             }
 

@@ -28,8 +28,8 @@ public sealed class UsersCommandTests(AzuriteFixture azurite) : IClassFixture<Az
         var run = await CliRun.RunAsync(azurite, "users", "list");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^list-login@example\.com\s+yes\s+no\s+no$"));
-        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^list-box@example\.com\s+no\s+yes\s+no$"));
+        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^list-login@example\.com\s+yes\s+no\s+no\s+-\s+-\s+-$"));
+        Assert.Contains(run.Lines, l => Regex.IsMatch(l, @"^list-box@example\.com\s+no\s+yes\s+no\s+-\s+-\s+-$"));
         Assert.DoesNotContain("pbkdf2", run.Output, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -76,5 +76,51 @@ public sealed class UsersCommandTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(2, duplicate.ExitCode);
         Assert.Contains("exists already", duplicate.Error, StringComparison.Ordinal);
         Assert.Equal(1, unknown.ExitCode);
+    }
+
+    [Fact]
+    public async Task AddAndSet_SendersAndLimits_AreStoredNormalizedAndListed()
+    {
+        var added = await CliRun.RunWithInputAsync(azurite, "pw\n", "users", "add", "frank@example.com", "--password-stdin", "--allow-sender", "Team@Bücher.TEST", "--messages-per-hour", "5");
+        var set = await CliRun.RunAsync(
+            azurite, "users", "set", "Frank@Example.com", "--allow-sender", "*@Example.NET", "--allow-sender", "\"first last\"@example.com", "--disallow-sender", "Team@xn--bcher-kva.test", "--recipients-per-day", "0", "--messages-per-hour", "default");
+        var row = (await azurite.Storage.Users.GetEntityAsync<UserEntity>(UserEntity.Partition, "frank@example.com")).Value;
+        var list = await CliRun.RunAsync(azurite, "users", "list", "--json");
+
+        Assert.Equal((0, 0), (added.ExitCode, set.ExitCode));
+        Assert.Equal(["*@example.net", "\"first last\"@example.com"], row.ToAccount().AllowedSenders);
+        Assert.Equal((null, 0), (row.MessagesPerHour, row.RecipientsPerDay));
+        Assert.True(PasswordHasher.Verify("pw", row.PasswordHash));
+        Assert.Contains("\"recipientsPerDay\": 0", list.Output, StringComparison.Ordinal);
+        Assert.Contains("*@example.net", list.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("neither an address", "users", "set", "grace@example.com", "--allow-sender", "a,b@example.com")]
+    [InlineData("neither an address", "users", "set", "grace@example.com", "--allow-sender", "no-at-sign")]
+    [InlineData("neither an address", "users", "set", "grace@example.com", "--allow-sender", "a@[192.0.2.1]")]
+    [InlineData("not on the account's list", "users", "set", "grace@example.com", "--disallow-sender", "other@example.com")]
+    [InlineData("takes a number", "users", "set", "grace@example.com", "--messages-per-hour", "-1")]
+    [InlineData("takes a number", "users", "set", "grace@example.com", "--recipients-per-day", "many")]
+    [InlineData("Say what to change", "users", "set", "grace@example.com")]
+    public async Task Set_BadInput_ExitsWithTwoAndChangesNothing(string expected, params string[] args)
+    {
+        await CliRun.RunAsync(azurite, "users", "add", "grace@example.com", "--mailbox", "--allow-sender", "team@example.com");
+
+        var run = await CliRun.RunAsync(azurite, args);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Error, StringComparison.Ordinal);
+        var row = (await azurite.Storage.Users.GetEntityAsync<UserEntity>(UserEntity.Partition, "grace@example.com")).Value;
+        Assert.Equal(["team@example.com"], row.ToAccount().AllowedSenders);
+        Assert.Null(row.MessagesPerHour);
+    }
+
+    [Fact]
+    public async Task Set_UnknownAccount_ExitsWithOne()
+    {
+        var run = await CliRun.RunAsync(azurite, "users", "set", "nobody-here@example.com", "--messages-per-hour", "3");
+
+        Assert.Equal(1, run.ExitCode);
     }
 }

@@ -9,6 +9,7 @@ public sealed class ProxyProtocolTests(EdgeStorageFixture storage) : IClassFixtu
     private static readonly Dictionary<string, string?> Proxied = new()
     {
         ["Edge:Listeners:0:ProxyProtocol"] = "true",
+        ["Edge:ProxyNetworks:0"] = "127.0.0.0/8",
 
         // The proxy itself is on loopback and trusted; the client it speaks for is not.
         ["Edge:TrustedNetworks:0"] = "127.0.0.0/8",
@@ -58,6 +59,34 @@ public sealed class ProxyProtocolTests(EdgeStorageFixture storage) : IClassFixtu
         // Closed (or reset, since unread input was pending) before any reply, the greeting included.
         await Assert.ThrowsAsync<IOException>(client.ReadReplyAsync);
         Assert.Empty(edge.Spool.Committed);
+    }
+
+    [Fact]
+    public async Task Header_FromAPeerOutsideTheProxyNetworks_IsNotBelievedAndTheConnectionClosesUnanswered()
+    {
+        // Loopback reaches the listener directly, around the proxy network, and claims a trusted client.
+        await using var edge = await EdgeServer.StartAsync(storage, settings: new Dictionary<string, string?>
+        {
+            ["Edge:Listeners:0:ProxyProtocol"] = "true",
+            ["Edge:ProxyNetworks:0"] = "192.0.2.0/24",
+            ["Edge:TrustedNetworks:0"] = "10.0.0.0/8",
+        });
+        await using var client = await edge.ConnectAsync();
+
+        await client.SendAsync(Header(0x21, new IPEndPoint(IPAddress.Parse("10.1.2.3"), 40123)));
+
+        // Closed (or reset, since the header was left unread) before any reply.
+        await Assert.ThrowsAsync<IOException>(client.ReadReplyAsync);
+        Assert.Empty(edge.Spool.Committed);
+    }
+
+    [Fact]
+    public async Task Options_ProxyProtocolWithoutProxyNetworks_FailTheStart()
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            EdgeServer.StartAsync(storage, settings: new Dictionary<string, string?> { ["Edge:Listeners:0:ProxyProtocol"] = "true" }));
+
+        Assert.Contains("Edge:ProxyNetworks", failure.Message, StringComparison.Ordinal);
     }
 
     private static byte[] Header(byte command, IPEndPoint? source)

@@ -15,7 +15,7 @@ public sealed class RelayPolicyTests(EdgeStorageFixture storage) : IClassFixture
     [InlineData("unrouted.example!someone@" + EdgeStorageFixture.InboundDomain, "554 5.7.1")]
     [InlineData("\"someone@unrouted.example\"@" + EdgeStorageFixture.InboundDomain, "554 5.7.1")]
     [InlineData("@" + EdgeStorageFixture.InboundDomain + ":someone@unrouted.example", "554 5.7.1")]
-    [InlineData("someone@unrouted.example@" + EdgeStorageFixture.InboundDomain, "554 5.7.1")]
+    [InlineData("someone@unrouted.example@" + EdgeStorageFixture.InboundDomain, "501 5.1.3")]
     [InlineData(EdgeStorageFixture.MailboxUser, "250 2.1.5")]
     [InlineData("ALICE@Mail.Test", "250 2.1.5")]
     [InlineData("bob@" + EdgeStorageFixture.MailboxDomain, "550 5.1.1")]

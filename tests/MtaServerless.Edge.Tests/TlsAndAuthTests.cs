@@ -134,7 +134,7 @@ public sealed class TlsAndAuthTests(EdgeStorageFixture storage) : IClassFixture<
         await client.CommandAsync(SmtpWireClient.Base64(User), "334 UGFzc3dvcmQ6");
         await client.CommandAsync(SmtpWireClient.Base64(Password), "235 2.7.0");
         await client.CommandAsync("AUTH PLAIN", "503 5.5.1");
-        await client.CommandAsync("MAIL FROM:<a@example.org>", "250 2.1.0");
+        await client.CommandAsync($"MAIL FROM:<{User}>", "250 2.1.0");
     }
 
     [Fact]

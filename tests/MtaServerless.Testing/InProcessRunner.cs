@@ -45,6 +45,24 @@ public static class InProcessRunner
         return host;
     }
 
+    /// <summary>Settings for a second listener (index 1) of a submission role, and the development certificate it needs, kept in <paramref name="certificateDirectory"/>.</summary>
+    public static Dictionary<string, string?> SubmissionListener(string name, ListenerRole role, string certificateDirectory)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Edge:Listeners:1:Name"] = name,
+            ["Edge:Listeners:1:Role"] = role.ToString(),
+            ["Edge:Listeners:1:Address"] = "127.0.0.1",
+            ["Edge:Listeners:1:Port"] = "0",
+        };
+        foreach (var (key, value) in DevelopmentTls.EnsureConfigured(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), certificateDirectory))
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
     /// <returns>The message id from the edge's <c>250 2.0.0 Ok: queued as {id}</c>.</returns>
     public static async Task<string> SubmitAsync(IHost runner, MimeMessage message)
     {

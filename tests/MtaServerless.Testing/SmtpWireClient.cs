@@ -31,9 +31,10 @@ public sealed class SmtpWireClient : IAsyncDisposable
     /// <summary>The TLS session once <see cref="StartTlsAsync"/> has run.</summary>
     public SslStream? Tls => _stream as SslStream;
 
-    public static async Task<SmtpWireClient> ConnectAsync(IPEndPoint endpoint, bool implicitTls = false)
+    /// <param name="localAddress">The address to connect from, e.g. another of 127.0.0.0/8 to play a second client; any when null.</param>
+    public static async Task<SmtpWireClient> ConnectAsync(IPEndPoint endpoint, bool implicitTls = false, IPAddress? localAddress = null)
     {
-        var tcp = new TcpClient(endpoint.AddressFamily);
+        var tcp = localAddress is null ? new TcpClient(endpoint.AddressFamily) : new TcpClient(new IPEndPoint(localAddress, 0));
         await tcp.ConnectAsync(endpoint);
         var client = new SmtpWireClient(tcp);
         if (implicitTls)

@@ -23,11 +23,8 @@ internal static class AsciiSequence
         return Ascii.EqualsIgnoreCase(copy, expected);
     }
 
-    /// <summary>True when every byte is visible US-ASCII (%d33-126): what a domain, a keyword or an unquoted address may hold.</summary>
+    /// <summary>True when every byte is visible US-ASCII (%d33-126): what a keyword, a parameter value or a client name may hold.</summary>
     public static bool IsVisible(ReadOnlySequence<byte> value) => IsInRange(value, 0x21, 0x7e);
-
-    /// <summary>Visible US-ASCII or space: what a quoted string may hold.</summary>
-    public static bool IsPrintable(ReadOnlySequence<byte> value) => IsInRange(value, 0x20, 0x7e);
 
     public static bool StartsWith(ReadOnlySequence<byte> value, byte first) =>
         new SequenceReader<byte>(value).TryPeek(out var b) && b == first;

@@ -53,55 +53,52 @@ internal static class SmtpPath
         return false;
     }
 
-    /// <summary>Checks the address and makes the one string the envelope keeps, with its domain normalized.</summary>
+    /// <summary>Checks the address (RFC 5321 4.1.2) and makes the one string the envelope keeps, with its domain normalized.</summary>
     /// <param name="utf8">SMTPUTF8 was declared (RFC 6531): the address may hold UTF-8; without it only ASCII.</param>
     public static bool TryGetMailbox(ReadOnlySequence<byte> address, bool utf8, out MailboxAddress mailbox)
     {
         mailbox = default;
-        if (address.Length > MaxAddressLength || !IsAddressText(address, utf8))
+        if (address.Length > MaxAddressLength || !TryDecode(address, utf8, out var text))
         {
             return false;
         }
 
-        // RFC 5321 4.1.1.3: a source route (@a,@b:user@c) must be accepted and ignored.
-        if (AsciiSequence.StartsWith(address, (byte)'@'))
+        // RFC 5321 4.1.1.3: a source route (@a,@b:user@c) must be accepted and ignored. Its domains hold no colon.
+        if (text.StartsWith('@'))
         {
-            var colon = address.PositionOf((byte)':');
-            if (colon is null)
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 0 || !MailboxSyntax.IsSourceRoute(text.AsSpan(0, colon), utf8))
             {
                 return false;
             }
 
-            address = address.Slice(address.GetPosition(1, colon.Value));
+            text = text[(colon + 1)..];
         }
 
-        return MailboxAddress.TryParse(utf8 ? Strict.GetString(address) : AsciiSequence.GetString(address), out mailbox);
+        return MailboxSyntax.TryParse(text, utf8, out mailbox);
     }
 
     /// <summary>True when the address holds bytes outside US-ASCII: with SMTPUTF8 undeclared that is its own refusal (553 5.6.7).</summary>
     public static bool IsNonAscii(ReadOnlySequence<byte> address) => !AsciiSequence.IsInRange(address, 0x00, 0x7f);
 
-    // A space is only legal in a quoted local part; UTF-8 only when declared, and only well-formed.
-    private static bool IsAddressText(ReadOnlySequence<byte> address, bool utf8)
+    // UTF-8 only when declared, and only well-formed; the grammar then decides which characters go where.
+    private static bool TryDecode(ReadOnlySequence<byte> address, bool utf8, out string text)
     {
-        if (address.IsEmpty)
+        text = string.Empty;
+        if (!IsNonAscii(address))
+        {
+            text = AsciiSequence.GetString(address);
+            return true;
+        }
+
+        if (!utf8)
         {
             return false;
         }
 
-        if (utf8 && IsNonAscii(address))
-        {
-            return AsciiSequence.IsInRange(address, 0x21, 0xff) && IsWellFormedUtf8(address);
-        }
-
-        return AsciiSequence.IsVisible(address) || (AsciiSequence.StartsWith(address, (byte)'"') && AsciiSequence.IsPrintable(address));
-    }
-
-    private static bool IsWellFormedUtf8(ReadOnlySequence<byte> address)
-    {
         try
         {
-            Strict.GetString(address);
+            text = Strict.GetString(address);
             return true;
         }
         catch (DecoderFallbackException)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using MtaServerless.Core.Documents;
+using MtaServerless.Core.Mail;
 using MtaServerless.Core.Spool;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Telemetry;
@@ -19,6 +20,9 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
     private readonly byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private readonly DateTimeOffset _startedAt = session.TransactionStartedAt;
     private BodyInspector _inspector = new(session.Server.Options.Limits.MaxMessageSize);
+
+    // Only a logged-in user's message has its From: and Sender: read; other mail streams past untouched.
+    private readonly SenderFieldsCheck? _senderFields = session.RestrictedAccount is null ? null : new SenderFieldsCheck(session.Senders!);
     private DotUnstuffer _unstuffer;
     private bool _dotFraming;
     private long _chunkRemaining;
@@ -84,6 +88,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
                 offset += consumed;
                 consumedTotal += consumed;
                 _inspector.Inspect(_chunk.AsSpan(0, written));
+                _senderFields?.Inspect(_chunk.AsSpan(0, written));
                 await WriteAsync(written, cancellationToken).ConfigureAwait(false);
                 if (complete)
                 {
@@ -106,6 +111,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
         if (IsFinal)
         {
             _inspector.Finish();
+            _senderFields?.Finish();
         }
 
         if (_unstuffer.SawBareLineBreak)
@@ -113,7 +119,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
             _inspector.FlagBareLineBreak();
         }
 
-        if (!IsFinal && _inspector.Fault == BodyFault.None && !_writeFailed)
+        if (!IsFinal && _inspector.Fault == BodyFault.None && !_writeFailed && _senderFields?.Refused is null)
         {
             return (SmtpReplies.ChunkReceived(_chunkSize), false);
         }
@@ -144,6 +150,12 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
             return SmtpRejections.Reply(SmtpRejection.StorageFailure);
         }
 
+        if (_senderFields?.Refused is { } field)
+        {
+            EdgeLog.SenderRefused(server.Logger, session.ConnectionId, session.AuthUser!, field == HeaderField.From ? "From:" : "Sender:");
+            return SmtpRejections.Reply(SmtpRejection.SenderNotAllowed);
+        }
+
         var committing = server.Time.GetTimestamp();
         try
         {
@@ -156,6 +168,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
             return SmtpRejections.Reply(SmtpRejection.StorageFailure);
         }
 
+        SubmissionPolicy.Record(session, envelope.Recipients.Count);
         EdgeLog.MessageQueued(server.Logger, session.ConnectionId, transaction.Id, envelope.Recipients.Count);
         server.Telemetry.Accepted(activity, session, transaction.Id, envelope.Recipients.Count, _inspector.Size, server.Time.GetElapsedTime(committing));
         return SmtpReplies.Queued(transaction.Id);
@@ -164,6 +177,7 @@ internal sealed class MessageReceiver(SmtpSession session, ISpoolTransaction tra
     public async ValueTask DisposeAsync()
     {
         ArrayPool<byte>.Shared.Return(_chunk);
+        _senderFields?.Dispose();
         await transaction.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
 using MtaServerless.Core.Users;
+using MtaServerless.Edge.Limits;
 using MtaServerless.Edge.Telemetry;
 using MtaServerless.Edge.Tls;
 
@@ -20,6 +21,7 @@ internal sealed class SmtpServerContext(
     ILogger logger)
 {
     private readonly IPNetwork[] _trusted = [.. options.TrustedNetworks.Select(n => IPNetwork.Parse(n))];
+    private readonly IPNetwork[] _proxies = [.. options.ProxyNetworks.Select(n => IPNetwork.Parse(n))];
 
     public EdgeOptions Options { get; } = options;
 
@@ -35,11 +37,22 @@ internal sealed class SmtpServerContext(
 
     public EdgeTelemetry Telemetry { get; } = telemetry;
 
+    public AuthThrottle AuthThrottle { get; } = new(options.Limits, time);
+
+    public SendingLimits SendingLimits { get; } = new(options.Limits, time);
+
+    public Postmaster Postmaster { get; } = new(options);
+
     public ILogger Logger { get; } = logger;
 
-    public bool IsTrusted(IPAddress client)
+    public bool IsTrusted(IPAddress client) => Contains(_trusted, client);
+
+    /// <summary>Whether this peer may speak for a client in a PROXY protocol header.</summary>
+    public bool IsProxy(IPAddress peer) => Contains(_proxies, peer);
+
+    private static bool Contains(IPNetwork[] networks, IPAddress address)
     {
-        var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
-        return _trusted.Any(n => n.Contains(address));
+        var unmapped = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return networks.Any(n => n.Contains(unmapped));
     }
 }

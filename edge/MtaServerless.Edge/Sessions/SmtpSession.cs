@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Authentication;
 using MtaServerless.Core.Documents;
+using MtaServerless.Core.Users;
 
 namespace MtaServerless.Edge.Sessions;
 
@@ -34,7 +35,19 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
     /// <summary>The negotiated TLS protocol (e.g. <c>Tls13</c>) as telemetry reports it, or <c>none</c>.</summary>
     public string TlsProtocol { get; private set; } = "none";
 
-    public string? AuthUser { get; private set; }
+    /// <summary>The logged-in account, as the users table had it at AUTH.</summary>
+    public UserAccount? Account { get; private set; }
+
+    public string? AuthUser => Account?.Name;
+
+    /// <summary>Whom <see cref="Account"/> may send as.</summary>
+    public SenderPermissions? Senders { get; private set; }
+
+    /// <summary>
+    /// The account whose sender addresses and sending limits apply: the logged-in one, unless the client is in a
+    /// trusted network, which may relay as anyone without AUTH and so gains nothing by a check after it.
+    /// </summary>
+    public UserAccount? RestrictedAccount => IsTrusted ? null : Account;
 
     /// <summary>The session's span; each transaction's span links to it.</summary>
     public Activity? Span { get; set; }
@@ -94,12 +107,17 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
         TlsProtocol = protocol.ToString();
         Helo = string.Empty;
         _extended = false;
-        AuthUser = null;
+        Account = null;
+        Senders = null;
         State = SmtpState.Connected;
         ResetTransaction();
     }
 
-    public void Authenticate(string user) => AuthUser = user;
+    public void Authenticate(UserAccount account)
+    {
+        Account = account;
+        Senders = SenderPermissions.For(account);
+    }
 
     public void StartTransaction(string mailFrom, MailParameters parameters)
     {
@@ -126,7 +144,7 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
         new(_mailFrom, [.. _recipients], _parameters.Body, _parameters.SmtpUtf8, _parameters.Size, _parameters.Ret, _parameters.EnvId);
 
     public SessionInfo CreateSessionInfo(DateTimeOffset receivedAt) =>
-        new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser);
+        new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser, Listener.Role != ListenerRole.Mx);
 
     private void Clear(string mailFrom, MailParameters parameters)
     {

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Telemetry;
+using MtaServerless.Edge.Limits;
 using MtaServerless.Edge.Protocol;
 using MtaServerless.Edge.Sessions;
 
@@ -86,6 +87,14 @@ internal sealed class EdgeTelemetry : IDisposable
         _rejected.Add(1, new(TelemetryNames.ListenerDimension, session.Listener.Name), new(EdgeMetricNames.ReplyCodeDimension, reply.Code));
         span?.SetTag("smtp.reply_code", reply.Code).SetStatus(ActivityStatusCode.Error, reply.Code.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>A client address or an account has just run into its count of failed logins.</summary>
+    public void AuthThrottled(SmtpSession session, AuthThrottleScope scope, string key) =>
+        EdgeEvents.AuthThrottled(_events, scope == AuthThrottleScope.Address ? "address" : "account", key, session.ClientAddress.ToString(), session.Listener.Name);
+
+    /// <summary>A user has just been refused by a sending limit (reported once an hour per user and limit, not at each refusal).</summary>
+    public void UserLimitReached(SmtpSession session, string user, SendingLimit limit, int value) =>
+        EdgeEvents.UserLimitReached(_events, user, limit.ToString(), value, session.Listener.Name);
 
     public void Dispose() => _meter.Dispose();
 

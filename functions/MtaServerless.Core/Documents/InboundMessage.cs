@@ -4,13 +4,17 @@ namespace MtaServerless.Core.Documents;
 
 /// <summary>The <c>inbound</c> queue document: one accepted SMTP transaction.</summary>
 /// <param name="ReceivedHeaders">The <c>Received:</c> fields in the stored message's header section, counted as the spool wrote it, so the loop check needs no read of the blob.</param>
+/// <param name="HasMessageId">The stored header section has a <c>Message-ID:</c> field (seen as the spool wrote it; false in documents older than the field).</param>
+/// <param name="HasDate">The stored header section has a <c>Date:</c> field, likewise.</param>
 public sealed record InboundMessage(
     string Id,
     string Blob,
     Envelope Envelope,
     SessionInfo Session,
     string? TraceParent = null,
-    int ReceivedHeaders = 0) : IVersionedDocument
+    int ReceivedHeaders = 0,
+    bool HasMessageId = false,
+    bool HasDate = false) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }
@@ -38,6 +42,7 @@ public sealed record EnvelopeRecipient(
 /// <summary>What the edge knew about the client when it accepted the message; it becomes the <c>Received:</c> header.</summary>
 /// <param name="Protocol">The RFC 3848 <c>with</c> keyword: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA.</param>
 /// <param name="Tls">The negotiated protocol and cipher, when the session was encrypted.</param>
+/// <param name="Submission">It came in on a submission listener (RFC 6409), where a message lacking a Message-ID or a Date gets one.</param>
 public sealed record SessionInfo(
     string ClientAddress,
     string Helo,
@@ -46,4 +51,5 @@ public sealed record SessionInfo(
     DateTimeOffset ReceivedAt,
     string EdgeHost,
     string? Tls = null,
-    string? AuthUser = null);
+    string? AuthUser = null,
+    bool Submission = false);

@@ -12,6 +12,34 @@ public readonly record struct MailboxAddress(string LocalPart, string Domain)
 {
     public override string ToString() => $"{LocalPart}@{Domain}";
 
+    /// <summary>
+    /// The local part as the mailbox it names: a quoted string without its quotes and backslashes, since
+    /// <c>"a.b"</c> and <c>a.b</c> are one local part (RFC 5321 4.1.2), and otherwise as sent, case included.
+    /// </summary>
+    public string UnquotedLocalPart
+    {
+        get
+        {
+            if (LocalPart.Length < 2 || LocalPart[0] != '"' || LocalPart[^1] != '"')
+            {
+                return LocalPart;
+            }
+
+            var unquoted = new System.Text.StringBuilder(LocalPart.Length);
+            for (var i = 1; i < LocalPart.Length - 1; i++)
+            {
+                if (LocalPart[i] == '\\' && i + 1 < LocalPart.Length - 1)
+                {
+                    i++;
+                }
+
+                unquoted.Append(LocalPart[i]);
+            }
+
+            return unquoted.ToString();
+        }
+    }
+
     public static bool TryParse(string address, out MailboxAddress mailbox)
     {
         mailbox = default;

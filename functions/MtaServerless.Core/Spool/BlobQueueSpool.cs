@@ -43,7 +43,8 @@ public sealed partial class BlobQueueSpool(MtaStorageClients storage, ILogger<Bl
 
         public async Task<InboundMessage> CommitAsync(Envelope envelope, SessionInfo session, string? traceParent, CancellationToken cancellationToken)
         {
-            var document = new InboundMessage(id, blobName, envelope, session, traceParent, body.ReceivedHeaders);
+            var header = body.Header;
+            var document = new InboundMessage(id, blobName, envelope, session, traceParent, header.ReceivedCount, header.HasMessageId, header.HasDate);
             var json = QueueDocuments.Serialize(document);
             try
             {

@@ -24,7 +24,7 @@ internal sealed class SpoolBlobWriter : Stream
     private byte[]? _buffer;
     private int _filled;
     private long _length;
-    private ReceivedHeaderCounter _receivedHeaders;
+    private HeaderSectionSummary _header;
 
     public SpoolBlobWriter(BlockBlobClient blob, int blockSize)
     {
@@ -41,8 +41,8 @@ internal sealed class SpoolBlobWriter : Stream
 
     public override long Length => _length;
 
-    /// <summary>The <c>Received:</c> fields written so far, for the loop check downstream.</summary>
-    public int ReceivedHeaders => _receivedHeaders.Count;
+    /// <summary>What the header section written so far holds: its trace fields, a Message-ID, a Date.</summary>
+    public HeaderSectionSummary Header => _header;
 
     public override long Position
     {
@@ -52,7 +52,7 @@ internal sealed class SpoolBlobWriter : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _receivedHeaders.Inspect(buffer.Span);
+        _header.Inspect(buffer.Span);
         while (!buffer.IsEmpty)
         {
             var block = Buffer;

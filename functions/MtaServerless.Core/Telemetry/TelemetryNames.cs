@@ -12,6 +12,8 @@ public static class TelemetryNames
     public const string RecipientBounced = "mta.recipient.bounced";
     public const string RecipientExpired = "mta.recipient.expired";
     public const string RecipientRedriven = "mta.recipient.redriven";
+    public const string AuthThrottled = "mta.auth.throttled";
+    public const string UserLimitReached = "mta.user.limit_reached";
 
     public const string QueueDepth = "mta.queue.depth";
     public const string QueueOldestAge = "mta.queue.oldest_age";

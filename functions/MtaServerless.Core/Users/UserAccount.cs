@@ -6,6 +6,15 @@ namespace MtaServerless.Core.Users;
 /// <param name="Name">The login and, for a mailbox, the address: <c>local@domain</c>, compared case-insensitively.</param>
 public sealed record UserAccount(string Name, string? PasswordHash, bool Mailbox, bool Disabled = false)
 {
+    /// <summary>Senders this login may use besides its own address: addresses and <c>*@domain</c>, in <see cref="SenderPermissions"/>' stored form.</summary>
+    public IReadOnlyList<string> AllowedSenders { get; init; } = [];
+
+    /// <summary>Messages this login may submit per rolling hour; null for the edge's default, 0 for no limit.</summary>
+    public int? MessagesPerHour { get; init; }
+
+    /// <summary>Recipients this login may submit to per rolling day; null for the edge's default, 0 for no limit.</summary>
+    public int? RecipientsPerDay { get; init; }
+
     public bool CanLogIn => !Disabled && PasswordHash is not null;
 
     public bool ReceivesMail => !Disabled && Mailbox;

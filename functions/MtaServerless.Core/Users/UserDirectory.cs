@@ -28,7 +28,13 @@ public sealed partial class UserDirectory(TableClient users, TimeProvider time, 
                 continue;
             }
 
-            found.Add(row.ToAccount());
+            var account = row.ToAccount();
+            if (account.AllowedSenders.Any(e => !SenderPermissions.TryNormalizeEntry(e, out _)))
+            {
+                LogInvalidSender(logger, account.Name);
+            }
+
+            found.Add(account);
         }
 
         LogLoaded(logger, found.Count);
@@ -40,4 +46,7 @@ public sealed partial class UserDirectory(TableClient users, TimeProvider time, 
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "A users row without a name is ignored")]
     private static partial void LogInvalidUser(ILogger logger);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Users row {User}: an AllowedSenders entry that is neither an address nor *@domain is ignored")]
+    private static partial void LogInvalidSender(ILogger logger, string user);
 }

@@ -11,6 +11,8 @@ public sealed class UserEntity : ITableEntity
 {
     public const string Partition = "user";
 
+    private const char SenderSeparator = ',';
+
     public string PartitionKey { get; set; } = Partition;
 
     public string RowKey { get; set; } = string.Empty;
@@ -27,6 +29,13 @@ public sealed class UserEntity : ITableEntity
 
     public bool Disabled { get; set; }
 
+    /// <summary>What <see cref="UserAccount.AllowedSenders"/> lists, separated by commas (which no stored entry holds).</summary>
+    public string? AllowedSenders { get; set; }
+
+    public int? MessagesPerHour { get; set; }
+
+    public int? RecipientsPerDay { get; set; }
+
     public static UserEntity FromAccount(UserAccount account)
     {
         ArgumentNullException.ThrowIfNull(account);
@@ -36,8 +45,16 @@ public sealed class UserEntity : ITableEntity
             PasswordHash = account.PasswordHash,
             Mailbox = account.Mailbox,
             Disabled = account.Disabled,
+            AllowedSenders = account.AllowedSenders.Count == 0 ? null : string.Join(SenderSeparator, account.AllowedSenders),
+            MessagesPerHour = account.MessagesPerHour,
+            RecipientsPerDay = account.RecipientsPerDay,
         };
     }
 
-    public UserAccount ToAccount() => new(RowKey, PasswordHash, Mailbox, Disabled);
+    public UserAccount ToAccount() => new(RowKey, PasswordHash, Mailbox, Disabled)
+    {
+        AllowedSenders = AllowedSenders?.Split(SenderSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+        MessagesPerHour = MessagesPerHour,
+        RecipientsPerDay = RecipientsPerDay,
+    };
 }

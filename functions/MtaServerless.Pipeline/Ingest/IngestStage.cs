@@ -52,7 +52,7 @@ public sealed partial class IngestStage(
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        var headers = ReceivedHeader.Build(message);
+        var headers = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
         var template = new DeliveryTask(
             message.Id,
             message.Blob,

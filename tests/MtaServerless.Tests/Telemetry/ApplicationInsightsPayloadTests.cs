@@ -45,6 +45,10 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         var unanswered = deferred.Where(d => d.Dimension("Recipient") == "e***@drop.test").ToList();
         Assert.All(unanswered, d => Assert.Equal(("0", "4.4.2"), (d.Dimension("ReplyCode"), d.Dimension("EnhancedStatusCode"))));
         Assert.All(deferred, d => Assert.True(DateTimeOffset.TryParse(d.Dimension("NextAttemptUtc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)));
+        var throttled = Assert.Single(Local.Events(TelemetryNames.AuthThrottled));
+        Assert.Equal(("address", ExportedTelemetryFixture.GuesserAddress, ExportedTelemetryFixture.GuesserAddress, "submission"), (throttled.Dimension("Scope"), throttled.Dimension("Key"), throttled.Dimension("ClientAddress"), throttled.Dimension("Listener")));
+        var limited = Assert.Single(Local.Events(TelemetryNames.UserLimitReached));
+        Assert.Equal(("l***@example.com", "RecipientsPerDay", "1", "submission"), (limited.Dimension("User"), limited.Dimension("Limit"), limited.Dimension("Value"), limited.Dimension("Listener")));
         var expired = Assert.Single(Local.Events(TelemetryNames.RecipientExpired, run.MessageId));
         Assert.Equal(("e***@drop.test", "0", (unanswered.Count + 1).ToString(CultureInfo.InvariantCulture)), (expired.Dimension("Recipient"), expired.Dimension("ReplyCode"), expired.Dimension("Attempt")));
     }

@@ -51,6 +51,12 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
     public const string EdgeInstance = "edge-group-1";
     public const string HashKey = "a-test-secret-of-16+";
 
+    /// <summary>A user allowed one recipient a day, so that its second RCPT runs into the limit (and no message is sent).</summary>
+    public const string LimitedUser = "limited@example.com";
+
+    /// <summary>Where a password guesser connects from, apart from everything else (Edge:Limits:MaxAuthFailuresPerAddress = 2).</summary>
+    public const string GuesserAddress = "127.0.0.3";
+
     /// <summary>How many messages the deployed edge and worker carry, each as the cost table's: 10 KiB to one recipient, delivered at the first attempt.</summary>
     public const int WorkerMessages = 4;
 
@@ -112,6 +118,8 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         settings["Edge:Listeners:1:Address"] = "127.0.0.1";
         settings["Edge:Listeners:1:Port"] = "0";
         settings["Pipeline:MaxLifetime"] = "00:00:04";
+        settings["Edge:Limits:MaxAuthFailuresPerAddress"] = "2";
+        settings["Edge:Limits:AuthFailureDelay"] = "00:00:00.100";
         // Every log the MTA writes is exported and scanned for secrets, debug included.
         settings["Logging:LogLevel:MtaServerless"] = "Debug";
         foreach (var (key, value) in DevelopmentTls.EnsureConfigured(new ConfigurationBuilder().Build(), Path.Combine(_directory, "tls")))
@@ -123,6 +131,7 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         var edge = runner.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints;
         MessageId = await SubmitAsync(edge[1], RetriedRecipient, RefusedRecipient, UnansweredRecipient);
         await SendRefusedAsync(edge[0]);
+        await GuessAndRunIntoALimitAsync(edge[1]);
         await QueueLostMessageAsync();
         await LoseATaskAsync();
         await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
@@ -219,6 +228,40 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         }
 
         await _azurite.Storage.Users.UpsertEntityAsync(UserEntity.FromAccount(new UserAccount(User, PasswordHasher.Hash(Password), Mailbox: false, Disabled: false)), TableUpdateMode.Replace);
+        await _azurite.Storage.Users.UpsertEntityAsync(UserEntity.FromAccount(new UserAccount(LimitedUser, PasswordHasher.Hash(Password), Mailbox: false) { RecipientsPerDay = 1 }), TableUpdateMode.Replace);
+    }
+
+    /// <summary>A client guessing passwords over two connections, then throttled (mta.auth.throttled); a user's second recipient in a day (mta.user.limit_reached).</summary>
+    private static async Task GuessAndRunIntoALimitAsync(System.Net.IPEndPoint submission)
+    {
+        for (var connection = 0; connection < 2; connection++)
+        {
+            await using var guesser = await LogInAsync(submission, GuesserAddress, User, "wrong");
+            await guesser.ExpectAsync("535 5.7.8");
+        }
+
+        await using (var throttled = await LogInAsync(submission, GuesserAddress, User, Password))
+        {
+            await throttled.ExpectAsync("421 4.7.0");
+        }
+
+        await using var limited = await LogInAsync(submission, "127.0.0.4", LimitedUser, Password);
+        await limited.ExpectAsync("235 2.7.0");
+        await limited.CommandAsync($"MAIL FROM:<{LimitedUser}>", "250 2.1.0");
+        await limited.CommandAsync("RCPT TO:<someone@retry.test>", "250 2.1.5");
+        await limited.CommandAsync("RCPT TO:<someone-else@retry.test>", "451 4.7.1");
+        await limited.CommandAsync("QUIT", "221");
+    }
+
+    private static async Task<SmtpWireClient> LogInAsync(System.Net.IPEndPoint submission, string from, string user, string password)
+    {
+        var client = await SmtpWireClient.ConnectAsync(submission, localAddress: System.Net.IPAddress.Parse(from));
+        await client.GreetAsync();
+        await client.CommandAsync("STARTTLS", "220");
+        await client.StartTlsAsync();
+        await client.CommandAsync("EHLO client.example", "250");
+        await client.SendAsync("AUTH PLAIN " + SmtpWireClient.Plain(user, password) + "\r\n");
+        return client;
     }
 
     /// <summary>Authenticated on the submission listener when it offers STARTTLS; as a trusted relay client on an MX listener.</summary>

@@ -38,9 +38,10 @@ public sealed partial class MonitoringQueryPayloadTests(ExportedTelemetryFixture
             Assert.All(read, r => Assert.True(r.Columns.ContainsKey(column), $"{name} reads {query.Source}.{column}, which {r} does not have."));
         }
 
+        // A query over several events may read a dimension that only some of them carry (an empty value for the others).
         foreach (var dimension in query.Dimensions)
         {
-            Assert.All(read, r => Assert.True(r.Dimensions.ContainsKey(dimension), $"{name} reads customDimensions[\"{dimension}\"], which {r} does not have."));
+            Assert.True(read.Any(r => r.Dimensions.ContainsKey(dimension)), $"{name} reads customDimensions[\"{dimension}\"], which none of its events has.");
         }
 
         foreach (var comparison in ColumnEquals().Matches(query.Query).Where(m => columns.Contains(m.Groups["column"].Value)))

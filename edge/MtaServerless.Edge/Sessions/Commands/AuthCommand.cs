@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using MtaServerless.Core.Users;
+using MtaServerless.Edge.Limits;
 using MtaServerless.Edge.Protocol;
 
 namespace MtaServerless.Edge.Sessions.Commands;
@@ -24,6 +25,11 @@ internal static class AuthCommand
         if (session.AuthUser is not null)
         {
             return SmtpRejections.Reply(SmtpRejection.AlreadyAuthenticated);
+        }
+
+        if (session.Server.AuthThrottle.IsThrottled(session.ClientAddress))
+        {
+            return RefuseThrottledAddress(session);
         }
 
         var reader = new SequenceReader<byte>(argument);
@@ -85,7 +91,7 @@ internal static class AuthCommand
                 var parts = decoded.Split('\0');
                 if (parts.Length != 3 || (parts[0].Length > 0 && !string.Equals(parts[0], parts[1], StringComparison.OrdinalIgnoreCase)))
                 {
-                    return await FailAsync(session, cancellationToken).ConfigureAwait(false);
+                    return await FailAsync(session, null, SmtpRejection.AuthenticationFailed, cancellationToken).ConfigureAwait(false);
                 }
 
                 return await VerifyAsync(session, parts[1], parts[2], cancellationToken).ConfigureAwait(false);
@@ -105,28 +111,59 @@ internal static class AuthCommand
             return SmtpRejections.Reply(SmtpRejection.StorageFailure);
         }
 
+        // A client may have been throttled by its other connections while this exchange went on.
+        var throttle = session.Server.AuthThrottle;
+        if (throttle.IsThrottled(session.ClientAddress))
+        {
+            return RefuseThrottledAddress(session);
+        }
+
         var account = users.Find(user);
+        if (account is not null && throttle.IsThrottled(account.Name))
+        {
+            // Refused without a hash, after the same delay as a wrong password, and counted against the client's address.
+            EdgeLog.AuthRefusedThrottled(session.Server.Logger, session.ConnectionId, AuthThrottleScope.Account);
+            return await FailAsync(session, null, SmtpRejection.AuthThrottledAccount, cancellationToken).ConfigureAwait(false);
+        }
 
         // The hash is computed for unknown users too, so timing does not tell which names exist. It takes tens of
         // milliseconds of CPU, so it runs on the thread pool: the session may be on a socket event thread (the image
         // runs socket continuations inline), which must not stall every other connection meanwhile.
         var hash = account is { CanLogIn: true } ? account.PasswordHash : null;
-        if (await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false))
+        if (await Task.Run(() => PasswordHasher.Verify(password, hash), cancellationToken).ConfigureAwait(false) && account is not null)
         {
-            session.Authenticate(account!.Name);
+            session.Authenticate(account);
             EdgeLog.Authenticated(session.Server.Logger, session.ConnectionId, account.Name);
             return SmtpReplies.Authenticated;
         }
 
-        return await FailAsync(session, cancellationToken).ConfigureAwait(false);
+        return await FailAsync(session, account?.Name, SmtpRejection.AuthenticationFailed, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask<SmtpReply> FailAsync(SmtpSession session, CancellationToken cancellationToken)
+    /// <param name="account">The existing account the client failed to log in to, counted across connections; null when none is.</param>
+    private static async ValueTask<SmtpReply> FailAsync(SmtpSession session, string? account, SmtpRejection rejection, CancellationToken cancellationToken)
     {
+        var server = session.Server;
         session.AuthFailures++;
-        EdgeLog.AuthenticationFailed(session.Server.Logger, session.ConnectionId, session.AuthFailures);
-        await Task.Delay(session.Server.Options.Limits.AuthFailureDelay, session.Server.Time, cancellationToken).ConfigureAwait(false);
-        return SmtpRejections.Reply(SmtpRejection.AuthenticationFailed);
+        EdgeLog.AuthenticationFailed(server.Logger, session.ConnectionId, session.AuthFailures);
+        var throttled = server.AuthThrottle.RecordFailure(session.ClientAddress, account);
+        if (throttled != AuthThrottleScope.None)
+        {
+            var key = throttled == AuthThrottleScope.Account ? account! : AuthThrottle.KeyOf(session.ClientAddress).ToString();
+            EdgeLog.AuthThrottled(server.Logger, session.ConnectionId, throttled, key);
+            server.Telemetry.AuthThrottled(session, throttled, key);
+        }
+
+        await Task.Delay(server.Options.Limits.AuthFailureDelay, server.Time, cancellationToken).ConfigureAwait(false);
+        return SmtpRejections.Reply(rejection);
+    }
+
+    // The client keeps reconnecting to guess: it is told to go away and the connection is closed, with no hash computed.
+    private static SmtpReply RefuseThrottledAddress(SmtpSession session)
+    {
+        EdgeLog.AuthRefusedThrottled(session.Server.Logger, session.ConnectionId, AuthThrottleScope.Address);
+        session.State = SmtpState.Closed;
+        return SmtpRejections.Reply(SmtpRejection.AuthThrottledAddress);
     }
 
     private static bool TryDecode(ReadOnlySequence<byte> line, out string decoded)

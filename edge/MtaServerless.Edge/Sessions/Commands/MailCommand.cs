@@ -47,7 +47,19 @@ internal static class MailCommand
                 return SmtpRejections.Reply(SmtpRejection.InvalidSender);
             }
 
+            // Only a real address is checked: the null sender is how a user's program sends a receipt or a vacation
+            // notice (RFC 3798, RFC 3834), and it forges no one.
+            if (SubmissionPolicy.CheckSender(session, sender) is { } refusal)
+            {
+                return refusal;
+            }
+
             mailFrom = sender.ToString();
+        }
+
+        if (SubmissionPolicy.CheckMessage(session) is { } limited)
+        {
+            return limited;
         }
 
         session.StartTransaction(mailFrom, mail);

@@ -14,12 +14,15 @@ internal static class RcptCommand
             return SmtpRejections.Reply(SmtpRejection.SyntaxError);
         }
 
-        if (!session.SmtpUtf8 && SmtpPath.IsNonAscii(path))
+        // RFC 5321 4.5.1: the bare <Postmaster> has no domain, and is ours whoever asks and whatever the routes say.
+        var bare = Postmaster.IsBare(path);
+        var recipient = default(MailboxAddress);
+        if (!bare && !session.SmtpUtf8 && SmtpPath.IsNonAscii(path))
         {
             return SmtpRejections.Reply(SmtpRejection.NonAsciiAddress);
         }
 
-        if (!SmtpPath.TryGetMailbox(path, session.SmtpUtf8, out var recipient))
+        if (!bare && !SmtpPath.TryGetMailbox(path, session.SmtpUtf8, out recipient))
         {
             return SmtpRejections.Reply(SmtpRejection.InvalidRecipient);
         }
@@ -34,16 +37,31 @@ internal static class RcptCommand
             return SmtpRejections.Reply(SmtpRejection.TooManyRecipients);
         }
 
-        if (await RecipientPolicy.CheckAsync(session, recipient, cancellationToken).ConfigureAwait(false) is { } refusal)
+        var (refusal, deliverTo) = bare ? BarePostmaster(session) : await DecideAsync(session, recipient, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null)
         {
             return refusal;
         }
 
+        if (SubmissionPolicy.CheckRecipient(session) is { } limited)
+        {
+            return limited;
+        }
+
         // The queue document's size limits a transaction as the recipient count does (RFC 5321 4.5.3.1.10).
-        return session.TryAddRecipient(new EnvelopeRecipient(recipient.ToString(), notify, orcpt))
+        return session.TryAddRecipient(new EnvelopeRecipient(deliverTo.ToString(), notify, orcpt))
             ? SmtpReplies.RecipientOk
             : SmtpRejections.Reply(SmtpRejection.TooManyRecipients);
     }
+
+    private static (SmtpReply? Refusal, MailboxAddress DeliverTo) BarePostmaster(SmtpSession session) =>
+        session.Server.Postmaster.Bare is { } postmaster ? (null, postmaster) : (SmtpRejections.Reply(SmtpRejection.UnknownUser), default);
+
+    private static ValueTask<(SmtpReply? Refusal, MailboxAddress DeliverTo)> DecideAsync(SmtpSession session, MailboxAddress recipient, CancellationToken cancellationToken) =>
+        // No route is keyed by an address literal, so there is nowhere to send it (and no relay by IP to offer).
+        MailboxSyntax.IsAddressLiteral(recipient)
+            ? ValueTask.FromResult<(SmtpReply?, MailboxAddress)>((SmtpRejections.Reply(SmtpRejection.AddressLiteralRecipient), recipient))
+            : RecipientPolicy.CheckAsync(session, recipient, cancellationToken);
 
     /// <summary>RFC 3461 NOTIFY (NEVER, or a list of SUCCESS, FAILURE, DELAY) and ORCPT (addr-type;xtext), decoded once here.</summary>
     private static bool TryReadDsn(ReadOnlySequence<byte> parameters, out DsnNotify notify, out OriginalRecipient? orcpt, out SmtpRejection rejection)
