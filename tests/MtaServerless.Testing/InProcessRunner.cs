@@ -41,7 +41,17 @@ public static class InProcessRunner
             new ConfigurationBuilder().AddInMemoryCollection(values).Build(),
             hostJsonPath ?? Path.Combine(AppContext.BaseDirectory, HostJsonQueueOptions.FileName),
             services);
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            // A host that fails to start still made its telemetry providers, which listen process-wide until disposed.
+            host.Dispose();
+            throw;
+        }
+
         return host;
     }
 

@@ -42,6 +42,7 @@ public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<Azu
         var record = (await azurite.Storage.Deliveries.GetEntityAsync<DeliveryEntity>(id, RecipientKey.Encode("bob@example.com"))).Value;
         Assert.Equal((DeliveryStatus.Queued, null), (record.Status, record.LeaseOwner));
         await runner.StopAsync();
+        runner.Dispose();
     }
 
     [Fact]
@@ -74,8 +75,9 @@ public sealed class PoisonQueueTests(AzuriteFixture azurite) : IClassFixture<Azu
         }
         finally
         {
-            // Stopped, not disposed, while a run may still log: see FunctionStorageFaultTests.
+            // Disposed too: its telemetry providers and meters would otherwise go on listening in this process.
             await runner.StopAsync();
+            runner.Dispose();
             await mailboxes.CreateIfNotExistsAsync();
         }
     }
