@@ -11,12 +11,12 @@ using MtaServerless.Testing;
 namespace MtaServerless.Reliability.Tests;
 
 /// <summary>
-/// Ingest and Deliver on the local runner's queue engine, with every storage service behind a fault
-/// proxy: a fault the storage client's retry absorbs, or one that fails the whole run so that the
-/// queue redelivers the message, still ends in one copy at the next hop and nothing left behind. A
-/// lost response (the write was done, the client retries it) meets the idempotent paths: the replayed
-/// batch finds its rows, the repeated lease or result write finds a changed ETag, the repeated
-/// delivery task finds its recipient leased or final.
+/// Ingest (with its first attempt) and Deliver on the local runner's queue engine, with the blob and table
+/// services behind a fault proxy: a fault the storage client's retry absorbs, or one that fails the whole run so that
+/// the queue redelivers the message (and Ingest's replay queues a delivery task), still ends in one copy at the
+/// next hop and nothing left behind. A lost response (the write was done, the client retries it) meets the
+/// idempotent paths: the replayed batch finds its rows (leased to the run that retried it), the repeated index
+/// or result write finds its row or a changed ETag.
 /// </summary>
 public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -26,7 +26,6 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
     private readonly StorageFaultProxy _blob = new(azurite.BlobPort);
-    private readonly StorageFaultProxy _queue = new(azurite.QueuePort);
     private readonly StorageFaultProxy _table = new(azurite.TablePort);
     private readonly SmtpSink _sink = SmtpSink.Start();
     private QueueHostJson _hostJson = null!;
@@ -35,9 +34,8 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     public enum Request
     {
         SpoolRead,
+        IndexWrite,
         RecordsBatch,
-        LeaseWrite,
-        DeliveryEnqueue,
         ResultWrite,
     }
 
@@ -61,21 +59,19 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         _hostJson.Dispose();
         await _sink.DisposeAsync();
         await _blob.DisposeAsync();
-        await _queue.DisposeAsync();
         await _table.DisposeAsync();
     }
 
     [Theory]
     [InlineData(Request.SpoolRead, StorageFault.ServerBusy, 1)]
     [InlineData(Request.SpoolRead, StorageFault.Reset, FailsARun * 2)]
-    [InlineData(Request.LeaseWrite, StorageFault.InternalError, 1)]
-    [InlineData(Request.LeaseWrite, StorageFault.ServerBusy, FailsARun)]
-    [InlineData(Request.DeliveryEnqueue, StorageFault.Drop, 1)]
-    [InlineData(Request.DeliveryEnqueue, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.IndexWrite, StorageFault.Drop, 1)]
+    [InlineData(Request.IndexWrite, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.RecordsBatch, StorageFault.InternalError, 1)]
+    [InlineData(Request.RecordsBatch, StorageFault.ServerBusy, FailsARun)]
     [InlineData(Request.ResultWrite, StorageFault.Reset, 1)]
+    [InlineData(Request.IndexWrite, StorageFault.LoseResponse, 1)]
     [InlineData(Request.RecordsBatch, StorageFault.LoseResponse, 1)]
-    [InlineData(Request.LeaseWrite, StorageFault.LoseResponse, 1)]
-    [InlineData(Request.DeliveryEnqueue, StorageFault.LoseResponse, 1)]
     [InlineData(Request.ResultWrite, StorageFault.LoseResponse, 1)]
     public async Task Functions_StorageFaults_MessageDeliveredOnceAndNothingLeft(Request request, StorageFault fault, int times)
     {
@@ -129,7 +125,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal((1, 1), (CopiesAt("always@example.com"), _sink.DataAttempts));
     }
 
-    private int FaultsInjected => _blob.Faulted + _queue.Faulted + _table.Faulted;
+    private int FaultsInjected => _blob.Faulted + _table.Faulted;
 
     private void Fail(Request request, StorageFault fault, int times)
     {
@@ -139,13 +135,11 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
             case Request.SpoolRead:
                 _blob.FailNext(text => text.StartsWith($"GET {Account}{StorageNames.SpoolContainer}/", StringComparison.Ordinal), fault, times);
                 break;
-            case Request.DeliveryEnqueue:
-                _queue.FailNext(text => text.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);
+            case Request.IndexWrite:
+                _table.FailNext(text => text.StartsWith($"POST {Account}{StorageNames.DeliveriesTable}?", StringComparison.Ordinal) && text.Contains($"\"PartitionKey\":\"{DueEntry.Partition}\"", StringComparison.Ordinal), fault, times);
                 break;
             case Request.RecordsBatch:
-                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Queued), fault, times);
-                break;
-            case Request.LeaseWrite:
+                // Ingest writes its records already leased to its first attempt.
                 _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Leased), fault, times);
                 break;
             case Request.ResultWrite:
@@ -153,14 +147,14 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
                 break;
         }
 
-        // Ingest's records, Deliver's lease and its result are each one entity group transaction; the rows they write tell them apart.
+        // Ingest's records and a run's results are each one entity group transaction; the rows they write tell them apart.
         static bool IsDeliveriesBatch(string text, string status) =>
             text.StartsWith($"POST {Account}$batch", StringComparison.Ordinal) && text.Contains($"\"Status\":\"{status}\"", StringComparison.Ordinal);
     }
 
     private async Task<Microsoft.Extensions.Hosting.IHost> StartRunnerAsync(Dictionary<string, string?>? settings = null)
     {
-        var connection = _table.Route(_queue.Route(_blob.Route(azurite.ConnectionString, "BlobEndpoint"), "QueueEndpoint"), "TableEndpoint");
+        var connection = _table.Route(_blob.Route(azurite.ConnectionString, "BlobEndpoint"), "TableEndpoint");
         return _runner = await InProcessRunner.StartAsync(
             connection,
             new Dictionary<string, string?>(settings ?? [])

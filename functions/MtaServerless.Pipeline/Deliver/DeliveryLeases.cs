@@ -99,6 +99,19 @@ public sealed partial class DeliveryLeases(MtaStorageClients storage, IOptions<P
     }
 
     /// <summary>
+    /// Leases records not written yet to the run that is about to write them: Ingest inserts its recipients' rows
+    /// already held, so that the first attempt needs neither a task on the queue nor a read and a lease write.
+    /// </summary>
+    /// <returns>The leases; a lease counts only once its row is in the table, with the ETag the insert returned.</returns>
+    public LeaseSet TakeNew(IReadOnlyList<DeliveryEntity> records, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var owner = Guid.NewGuid().ToString("N");
+        var heldUntil = now + _duration;
+        return new LeaseSet(records.Select(r => Lease.Take(r, owner, now, heldUntil)).ToList(), heldUntil, [], now, []);
+    }
+
+    /// <summary>
     /// Records the results of held recipients and ends their leases. A write that fails is tried again, with
     /// backoff, until <paramref name="deadline"/> (the lease's end). Recipients the next hop accepted whose result
     /// still could not be written are recorded <see cref="DeliveryStatus.Sent"/> instead, one row at a time, so

@@ -9,6 +9,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
+using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Routing;
 using MtaServerless.Pipeline.Sweep;
 
@@ -16,15 +17,18 @@ namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
 /// The stage behind the <c>inbound</c> queue: builds the trace header, stops mail loops, routes every
-/// recipient, writes the message's entry in the sweeper's index and the per-recipient records, fans out
-/// one delivery task per next hop, and reports the recipients that failed here in one DSN. Safe to run
-/// twice for the same message: existing records win, so a replay never resets a delivered recipient,
-/// nor reports a failure twice, nor restarts a deferred recipient's backoff.
+/// recipient, writes the message's entry in the sweeper's index and the per-recipient records (leased to
+/// this run), makes the first delivery attempt itself, and reports the recipients that failed here in one
+/// DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
+/// recipient, nor reports a failure twice, nor restarts a deferred recipient's backoff; the recipients a replay
+/// finds pending go to the <c>delivery</c> queue, when they are due.
 /// </summary>
 public sealed partial class IngestStage(
     MtaStorageClients storage,
     RouteCatalog routes,
     DueIndex index,
+    DeliveryLeases leases,
+    DeliverStage deliver,
     BounceSender bounces,
     IOptions<PipelineOptions> options,
     TimeProvider time,
@@ -72,10 +76,11 @@ public sealed partial class IngestStage(
             await index.AddAsync(template, message.Session.ReceivedAt + options.Value.SweepAfter, cancellationToken).ConfigureAwait(false);
         }
 
-        var records = (await RecordAsync(message.Id, planned.Select(p => p.ToEntity(message.Id, now)).ToList(), cancellationToken).ConfigureAwait(false))
-            .ToDictionary(r => r.Recipient, StringComparer.Ordinal);
+        var rows = planned.Select(p => p.ToEntity(message.Id, now)).ToList();
+        var firstAttempt = leases.TakeNew(rows.Where(r => !r.IsFinal).ToList(), now);
+        var (records, inserted) = await RecordAsync(message.Id, rows, cancellationToken).ConfigureAwait(false);
         var pending = 0;
-        foreach (var hop in planned.Where(p => p.Hop is not null && !records[p.Recipient].IsFinal).GroupBy(p => p.Hop))
+        foreach (var hop in planned.Where(p => p.Hop is not null && !records[p.Recipient].IsFinal && !inserted.Contains(records[p.Recipient])).GroupBy(p => p.Hop))
         {
             var stored = hop.Select(p => records[p.Recipient]).ToList();
             pending += stored.Count;
@@ -86,9 +91,18 @@ public sealed partial class IngestStage(
                 Attempt = stored.Max(r => r.Attempts) + 1,
                 DelayWarned = stored.Any(r => r.DelayWarned),
             };
-            var due = stored.Min(r => r.NextAttemptAt ?? now) - now;
+            var due = stored.Min(r => r.DueAt()) - now;
             var delay = due > TimeSpan.Zero ? due : TimeSpan.Zero;
             await storage.Delivery.EnqueueAsync(QueueDocuments.Serialize(task), delay, cancellationToken).ConfigureAwait(false);
+        }
+
+        var held = firstAttempt.Held.Where(l => inserted.Contains(l.Record)).ToList();
+        LogIngested(logger, message.Id, planned.Count, pending + held.Count);
+        if (held.Count > 0)
+        {
+            // A first attempt that fails records what it decided, gives back the rest and fails this run: the queue runs
+            // it again, and the replay finds those rows pending and queues them, due when their lease ends.
+            await deliver.FirstAttemptAsync(template with { Recipients = held.Select(l => l.Recipient).ToList() }, firstAttempt with { Held = held }, cancellationToken).ConfigureAwait(false);
         }
 
         // The failures decided here whose DSN is still owed: this run's, or those of an earlier run that crashed
@@ -96,7 +110,6 @@ public sealed partial class IngestStage(
         // its task comes back too, and only one of the two may send the DSN.
         var failedHere = records.Values.Where(r => r.DsnPending && r.Attempts == 0).ToList();
         await bounces.SettleAsync(BounceSource.From(message, headers), failedHere, cancellationToken).ConfigureAwait(false);
-        LogIngested(logger, message.Id, planned.Count, pending);
     }
 
     private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)
@@ -118,43 +131,66 @@ public sealed partial class IngestStage(
             : new RecipientPlan(envelope, recipient, null, null, routed.Failure);
     }
 
-    /// <returns>The records as stored: the new ones, or those an earlier run of this message already wrote.</returns>
-    private async Task<IReadOnlyList<DeliveryEntity>> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
+    /// <returns>
+    /// The records as stored by recipient: the new ones, or those an earlier run of this message already wrote;
+    /// and the rows this run inserted, with the ETags that make their leases this run's.
+    /// </returns>
+    private async Task<(Dictionary<string, DeliveryEntity> Records, HashSet<DeliveryEntity> Inserted)> RecordAsync(string messageId, IReadOnlyList<DeliveryEntity> rows, CancellationToken cancellationToken)
     {
         var stored = new List<DeliveryEntity>(rows.Count);
+        var inserted = new HashSet<DeliveryEntity>(ReferenceEqualityComparer.Instance);
         foreach (var chunk in rows.Chunk(MtaStorageClients.MaxTableBatch))
         {
             try
             {
-                await storage.Deliveries.SubmitTransactionAsync(
+                var responses = await storage.Deliveries.SubmitTransactionAsync(
                     chunk.Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)),
                     cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    chunk[i].ETag = responses.Value[i].Headers.ETag ?? chunk[i].ETag;
+                }
+
                 stored.AddRange(chunk);
+                inserted.UnionWith(chunk);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
                 LogReplay(logger, messageId);
                 foreach (var row in chunk)
                 {
-                    stored.Add(await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false));
+                    var record = await AddOrGetAsync(row, cancellationToken).ConfigureAwait(false);
+                    stored.Add(record);
+                    if (ReferenceEquals(record, row))
+                    {
+                        inserted.Add(record);
+                    }
                 }
             }
         }
 
-        return stored;
+        return (stored.ToDictionary(r => r.Recipient, StringComparer.Ordinal), inserted);
     }
 
     private async Task<DeliveryEntity> AddOrGetAsync(DeliveryEntity row, CancellationToken cancellationToken)
     {
         try
         {
-            await storage.Deliveries.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            var response = await storage.Deliveries.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            row.ETag = response.Headers.ETag ?? row.ETag;
             return row;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = await storage.Deliveries.GetEntityAsync<DeliveryEntity>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return existing.Value;
+            var existing = (await storage.Deliveries.GetEntityAsync<DeliveryEntity>(row.PartitionKey, row.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            if (row.LeaseOwner is not null && existing.LeaseOwner == row.LeaseOwner)
+            {
+                // This run's own insert, whose response was lost and whose retry found the row: the lease is still ours.
+                row.ETag = existing.ETag;
+                return row;
+            }
+
+            return existing;
         }
     }
 

@@ -77,23 +77,31 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     /// <summary>
     /// A message accepted now (by the harness's clock) and ingested, with <paramref name="route"/> as the routes
-    /// table's only route: its records, its index entry, and its first delivery task, taken off the queue.
+    /// table's only route: its records, its index entry, and its first attempt, which Ingest makes itself.
     /// </summary>
+    /// <returns>The message's delivery task as its index entry keeps it, for <paramref name="recipients"/>.</returns>
     public async Task<DeliveryTask> IngestAsync(Route route, IReadOnlyList<string> recipients)
+    {
+        var message = await AcceptAsync(route, recipients);
+        await Ingest.RunAsync(message, CancellationToken.None);
+        var entry = Assert.Single(await IndexAsync(), e => e.MessageId == message.Id);
+        return entry.TaskFor(recipients, attempt: 1, delayWarned: false);
+    }
+
+    /// <summary>A message accepted now (by the harness's clock) and spooled, with <paramref name="route"/> as the routes table's only route.</summary>
+    /// <returns>Its document on the <c>inbound</c> queue, for Ingest.</returns>
+    public async Task<InboundMessage> AcceptAsync(Route route, IReadOnlyList<string> recipients)
     {
         await UseRouteAsync(route);
         var id = Guid.CreateVersion7().ToString("N");
         var arrived = _time.GetUtcNow();
         var blob = StorageNames.SpoolBlobName(id, arrived);
         await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(StoredMessage)));
-        await Ingest.RunAsync(
-            new InboundMessage(
-                id,
-                blob,
-                new Envelope(Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
-                new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test")),
-            CancellationToken.None);
-        return await NextTaskAsync(TimeSpan.FromSeconds(15));
+        return new InboundMessage(
+            id,
+            blob,
+            new Envelope(Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test"));
     }
 
     /// <summary>The sweeper's index, entry by entry.</summary>

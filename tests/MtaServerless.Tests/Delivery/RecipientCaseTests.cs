@@ -23,9 +23,9 @@ public sealed class RecipientCaseTests(AzuriteFixture azurite) : IClassFixture<A
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0);
 
-        var task = await _pipeline.IngestAsync(Smarthost(server), ["Bob@example.com", "bob@example.com", "bob@EXAMPLE.COM"]);
+        await _pipeline.IngestAsync(Smarthost(server), ["Bob@example.com", "bob@example.com", "bob@EXAMPLE.COM"]);
 
-        Assert.Equal(["Bob@example.com", "bob@example.com"], task.Recipients);
+        Assert.Equal(["RCPT TO:<Bob@example.com>", "RCPT TO:<bob@example.com>"], Assert.Single(server.Accepted).RcptLines);
     }
 
     [Fact]

@@ -40,8 +40,7 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
     [Fact]
     public async Task Sweeper_TaskPoisonedThenCauseFixed_DeliversTheRecipientBySweepingAlone()
     {
-        var task = await _pipeline.IngestAsync(Mailbox, [Recipient]);
-        await PoisonAsync(task);
+        var task = await PoisonedTaskAsync();
         await Mailboxes.CreateAsync();
 
         _time.Advance(SweepAfter + TimeSpan.FromMinutes(1));
@@ -66,8 +65,7 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
     [Fact]
     public async Task Sweeper_TaskPoisonedAndCauseNotFixed_BouncesAtTheLifetimeWithOneDsnAndNoMoreAttempts()
     {
-        var task = await _pipeline.IngestAsync(Mailbox, [Recipient]);
-        await PoisonAsync(task);
+        var task = await PoisonedTaskAsync();
 
         _time.Advance(new PipelineOptions().MaxLifetime + SweepAfter);
         await _pipeline.Sweeper.SweepAsync(CancellationToken.None);
@@ -88,7 +86,6 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
         var task = await _pipeline.IngestAsync(new Route("*", RouteAction.Smarthost, "127.0.0.1", server.Endpoint.Port, TlsMode.None), ["bob@example.com"]);
-        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
         var retryDue = (await _pipeline.RecordAsync(task.Id, "bob@example.com")).NextAttemptAt!.Value;
 
         _time.Advance(SweepAfter + TimeSpan.FromMinutes(1));
@@ -132,19 +129,20 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
     [Fact]
     public async Task Sweeper_NextHopAcceptedButTheResultWasNotWritten_RecordsItDeliveredWithoutSendingAgain()
     {
-        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0);
+        await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
         var task = await _pipeline.IngestAsync(new Route("*", RouteAction.Smarthost, "127.0.0.1", server.Endpoint.Port, TlsMode.None), ["bob@example.com"]);
+        // The retry's run after the next hop took the message, as a crash before the result's write leaves it.
         var record = await _pipeline.RecordAsync(task.Id, "bob@example.com");
-        (record.Status, record.LastReply, record.RemoteHost, record.Attempts) = (DeliveryStatus.Sent, "250 2.0.0 Ok: queued as 42", "127.0.0.1", 1);
+        (record.Status, record.LastReply, record.RemoteHost, record.Attempts) = (DeliveryStatus.Sent, "250 2.0.0 Ok: queued as 42", "127.0.0.1", 2);
         await _pipeline.Storage.Deliveries.UpdateEntityAsync(record, record.ETag);
 
-        _time.Advance(SweepAfter + TimeSpan.FromMinutes(1));
+        _time.SetUtcNow(record.NextAttemptAt!.Value + SweepAfter + TimeSpan.FromMinutes(1));
         await _pipeline.Sweeper.SweepAsync(CancellationToken.None);
         await _pipeline.Deliver.RunAsync(await _pipeline.NextTaskAsync(TimeSpan.FromSeconds(15)), CancellationToken.None);
 
         var delivered = await _pipeline.RecordAsync(task.Id, "bob@example.com");
-        Assert.Equal((DeliveryStatus.Delivered, "250 2.0.0 Ok: queued as 42", 2), (delivered.Status, delivered.LastReply, delivered.Attempts));
-        Assert.Equal(0, server.Connections);
+        Assert.Equal((DeliveryStatus.Delivered, "250 2.0.0 Ok: queued as 42", 3), (delivered.Status, delivered.LastReply, delivered.Attempts));
+        Assert.Equal(1, server.Connections);
     }
 
     [Fact]
@@ -152,7 +150,6 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
     {
         await using var server = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Rcpt = (_, _) => "451 4.2.1 Try later" });
         var task = await _pipeline.IngestAsync(new Route("*", RouteAction.Smarthost, "127.0.0.1", server.Endpoint.Port, TlsMode.None), ["bob@example.com"]);
-        await _pipeline.Deliver.RunAsync(task, CancellationToken.None);
         _time.Advance(SweepAfter + TimeSpan.FromMinutes(1));
         await _pipeline.Sweeper.SweepAsync(CancellationToken.None);
         var moved = Assert.Single(await _pipeline.IndexAsync());
@@ -165,17 +162,24 @@ public sealed class SweeperTests(AzuriteFixture azurite) : IClassFixture<Azurite
         Assert.Equal(moved.RowKey, Assert.Single(await _pipeline.IndexAsync()).RowKey);
     }
 
-    /// <summary>Makes every run of the task fail, as the queue engine sees it five times before it poisons the task; the task is then gone from <c>delivery</c>.</summary>
-    private async Task PoisonAsync(DeliveryTask task)
+    /// <summary>
+    /// A message whose every delivery run fails (no mailboxes container): Ingest's first attempt fails, so does
+    /// its replay's task five times, and the queue engine poisons the task; it is then gone from <c>delivery</c>.
+    /// </summary>
+    private async Task<DeliveryTask> PoisonedTaskAsync()
     {
+        var message = await _pipeline.AcceptAsync(Mailbox, [Recipient]);
         await Mailboxes.DeleteAsync();
+        await Assert.ThrowsAsync<RequestFailedException>(() => _pipeline.Ingest.RunAsync(message, CancellationToken.None));
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+        var task = await _pipeline.NextTaskAsync(TimeSpan.FromSeconds(15));
         for (var dequeue = 1; dequeue <= 5; dequeue++)
         {
             await Assert.ThrowsAsync<RequestFailedException>(() => _pipeline.Deliver.RunAsync(task, CancellationToken.None));
         }
 
-        Assert.Equal(DeliveryStatus.Queued, (await _pipeline.RecordAsync(task.Id, Recipient)).Status);
-        Assert.Equal(0, await _pipeline.QueuedTaskCountAsync());
+        Assert.Equal((DeliveryStatus.Queued, 0), ((await _pipeline.RecordAsync(task.Id, Recipient)).Status, await _pipeline.QueuedTaskCountAsync()));
+        return task;
     }
 
     private async Task<List<string>> MailboxCopiesAsync()

@@ -12,8 +12,17 @@ using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Integration;
 
+/// <summary>
+/// Ingest routes every recipient, writes the records, and makes the first attempt itself, one transaction per
+/// next hop (scripted servers on loopback; a closed port where the attempt must fail); what a replay finds
+/// pending goes to the delivery queue when it is due.
+/// </summary>
 public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
+    private readonly ScriptedSmtpServer _relayA = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Dsn = true });
+    private readonly ScriptedSmtpServer _relayB = ScriptedSmtpServer.Start("127.0.0.1", 0);
+    private readonly LoopbackDnsServer _dns = new();
+    private readonly int _closedPort = ClosedPort();
     private ServiceProvider _services = null!;
 
     public async Task InitializeAsync()
@@ -21,25 +30,31 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         await azurite.Storage.Delivery.ClearMessagesAsync();
         foreach (var route in new[]
         {
-            new Route("example.com", RouteAction.Smarthost, "relay-a.test", 25),
-            new Route("*.example.com", RouteAction.Smarthost, "relay-b.test", 25),
+            new Route("example.com", RouteAction.Smarthost, "127.0.0.1", _relayA.Endpoint.Port, TlsMode.None),
+            new Route("*.example.com", RouteAction.Smarthost, "127.0.0.1", _relayB.Endpoint.Port, TlsMode.None),
+            new Route("down.example", RouteAction.Smarthost, "127.0.0.1", _closedPort, TlsMode.None),
             new Route("blocked.example", RouteAction.Reject, RejectText: "Not here"),
-            new Route("*.mxroute.example", RouteAction.Mx),
+            new Route("*.mxroute.example", RouteAction.Mx, Port: _relayA.Endpoint.Port, Tls: TlsMode.None),
         })
         {
             await azurite.Storage.Routes.UpsertEntityAsync(RouteEntity.FromRoute(route), TableUpdateMode.Replace);
         }
 
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.Connection] = azurite.ConnectionString })
-            .Build();
-        _services = new ServiceCollection().AddLogging().AddMtaPipeline(configuration).BuildServiceProvider();
+        _dns.Mx("one.mxroute.example", 10, "mx.one.mxroute.example").Address("mx.one.mxroute.example", "127.0.0.1")
+            .Mx("two.mxroute.example", 10, "mx.two.mxroute.example").Address("mx.two.mxroute.example", "127.0.0.1");
+        _services = Services(new Dictionary<string, string?>());
     }
 
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _relayA.DisposeAsync();
+        await _relayB.DisposeAsync();
+        _dns.Dispose();
+    }
 
     [Fact]
-    public async Task Run_RecipientsOnTwoHops_WritesOneRecordEachAndOneTaskPerHop()
+    public async Task Run_RecipientsOnTwoHops_DeliversTheFirstAttemptItselfInOneTransactionPerHop()
     {
         var message = await MessageAsync("a@example.com", "b@EXAMPLE.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example");
 
@@ -47,73 +62,83 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
 
         var records = await RecordsAsync(message.Id);
         Assert.Equal(["a@example.com", "b@example.com", "c@mail.example.com", "d@blocked.example", "e@unrouted.example"], records.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(DeliveryStatus.Queued, records["a@example.com"].Status);
-        Assert.Equal("example.com", records["a@example.com"].Route);
-        Assert.Equal("*.example.com", records["c@mail.example.com"].Route);
+        Assert.Equal((DeliveryStatus.Delivered, 1, "example.com"), (records["a@example.com"].Status, records["a@example.com"].Attempts, records["a@example.com"].Route));
+        Assert.Equal((DeliveryStatus.Delivered, "*.example.com"), (records["c@mail.example.com"].Status, records["c@mail.example.com"].Route));
         Assert.Equal((DeliveryStatus.Bounced, "550 5.7.1 Not here"), (records["d@blocked.example"].Status, records["d@blocked.example"].LastReply));
         Assert.Equal(DeliveryStatus.Bounced, records["e@unrouted.example"].Status);
         Assert.StartsWith("550 5.1.2 ", records["e@unrouted.example"].LastReply, StringComparison.Ordinal);
+        Assert.Equal(["a@example.com", "b@example.com"], Assert.Single(_relayA.Accepted).To);
+        var mail = Assert.Single(_relayB.Accepted);
+        Assert.Equal(["c@mail.example.com"], mail.To);
+        Assert.StartsWith(ReceivedHeader.Build(message), System.Text.Encoding.Latin1.GetString(mail.Data), StringComparison.Ordinal);
+        // Nothing goes through the delivery queue on the way: no task, and no record read to lease it.
+        Assert.Equal(0, await QueuedAsync());
+    }
 
-        var tasks = await TasksAsync();
-        Assert.Equal(
-            [["a@example.com", "b@example.com"], ["c@mail.example.com"]],
-            tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
+    [Fact]
+    public async Task Run_FirstAttemptDeferred_QueuesOneRetryForTheDeferredRecipientsThatNeverExpires()
+    {
+        await using var services = Services(new Dictionary<string, string?> { ["Pipeline:Backoff"] = "00:00:01", ["Pipeline:BackoffJitter"] = "0" });
+        var message = await MessageAsync("a@down.example", "b@down.example", "c@example.com");
+
+        await services.GetRequiredService<IngestStage>().RunAsync(message, CancellationToken.None);
+
+        var records = await RecordsAsync(message.Id);
+        Assert.Equal((DeliveryStatus.Deferred, 1), (records["a@down.example"].Status, records["a@down.example"].Attempts));
+        Assert.Equal(DeliveryStatus.Delivered, records["c@example.com"].Status);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var retry = Assert.Single(await TasksAsync());
+        Assert.Equal((2, message.Session.ReceivedAt), (retry.Attempt, retry.FirstAttemptAt));
+        Assert.Equal(["a@down.example", "b@down.example"], retry.Recipients);
         Assert.All((await azurite.Storage.Delivery.PeekMessagesAsync(32)).Value, QueueExpiry.AssertNeverExpires);
-        Assert.All(tasks, t =>
-        {
-            Assert.Equal(1, t.Attempt);
-            Assert.Equal(message.Session.ReceivedAt, t.FirstAttemptAt);
-            Assert.Equal(ReceivedHeader.Build(message), t.Headers);
-            Assert.Equal(message.Blob, t.Blob);
-        });
     }
 
     [Fact]
     public async Task Run_SameMessageAgain_KeepsRecordedStatesAndReschedulesOnlyPendingRecipients()
     {
-        var message = await MessageAsync("a@example.com", "b@example.com");
+        var message = await MessageAsync("a@down.example", "b@down.example");
         await Stage.RunAsync(message, CancellationToken.None);
-        var delivered = (await RecordsAsync(message.Id))["a@example.com"];
+        var delivered = (await RecordsAsync(message.Id))["a@down.example"];
         delivered.Status = DeliveryStatus.Delivered;
         await azurite.Storage.Deliveries.UpdateEntityAsync(delivered, delivered.ETag);
-        await azurite.Storage.Delivery.ClearMessagesAsync();
+        await DeferAsync(message.Id, "b@down.example", attempts: 1, due: DateTimeOffset.UtcNow.AddMinutes(-1), delayWarned: false);
 
         await Stage.RunAsync(message, CancellationToken.None);
 
-        Assert.Equal(DeliveryStatus.Delivered, (await RecordsAsync(message.Id))["a@example.com"].Status);
-        Assert.Equal(["b@example.com"], Assert.Single(await TasksAsync()).Recipients);
+        Assert.Equal(DeliveryStatus.Delivered, (await RecordsAsync(message.Id))["a@down.example"].Status);
+        Assert.Equal(["b@down.example"], Assert.Single(await TasksAsync()).Recipients);
     }
 
     [Fact]
     public async Task Run_ReplayedAfterThreeDeferredAttempts_TheTaskIsTheFourthAttempt()
     {
-        var message = await MessageAsync("a@example.com");
+        var message = await MessageAsync("a@down.example");
         await Stage.RunAsync(message, CancellationToken.None);
-        await DeferAsync(message.Id, "a@example.com", attempts: 3, due: DateTimeOffset.UtcNow.AddMinutes(-1), delayWarned: true);
+        await DeferAsync(message.Id, "a@down.example", attempts: 3, due: DateTimeOffset.UtcNow.AddMinutes(-1), delayWarned: true);
 
         await Stage.RunAsync(message, CancellationToken.None);
 
         var task = Assert.Single(await TasksAsync());
         Assert.Equal((4, true), (task.Attempt, task.DelayWarned));
-        var record = (await RecordsAsync(message.Id))["a@example.com"];
+        var record = (await RecordsAsync(message.Id))["a@down.example"];
         Assert.Equal((DeliveryStatus.Deferred, 3), (record.Status, record.Attempts));
     }
 
     [Fact]
     public async Task Run_ReplayedWhileARetryIsScheduled_TheTaskWaitsUntilTheRecipientIsDue()
     {
-        var message = await MessageAsync("a@example.com");
+        var message = await MessageAsync("a@down.example");
         await Stage.RunAsync(message, CancellationToken.None);
-        await DeferAsync(message.Id, "a@example.com", attempts: 2, due: DateTimeOffset.UtcNow.AddHours(1), delayWarned: false);
+        await DeferAsync(message.Id, "a@down.example", attempts: 2, due: DateTimeOffset.UtcNow.AddHours(1), delayWarned: false);
 
         await Stage.RunAsync(message, CancellationToken.None);
 
         Assert.Empty(await TasksAsync());
-        Assert.Equal(1, (await azurite.Storage.Delivery.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+        Assert.Equal(1, await QueuedAsync());
     }
 
     [Fact]
-    public async Task Run_MxRoute_OneTaskPerRecipientDomainAndDsnParametersOnTheRecords()
+    public async Task Run_MxRoute_OneTransactionPerRecipientDomainWithTheDsnParameters()
     {
         var message = await MessageAsync("a@one.mxroute.example", "b@two.mxroute.example", "c@one.mxroute.example");
         message = message with
@@ -128,29 +153,23 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
 
         await Stage.RunAsync(message, CancellationToken.None);
 
-        var tasks = await TasksAsync();
         Assert.Equal(
             [["a@one.mxroute.example", "c@one.mxroute.example"], ["b@two.mxroute.example"]],
-            tasks.Select(t => t.Recipients).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
-        Assert.All(tasks, t => Assert.Equal((DsnReturn.Headers, "env-1"), (t.Ret, t.EnvId)));
+            _relayA.Accepted.Select(m => m.To).OrderBy(r => r[0], StringComparer.Ordinal).ToList());
+        Assert.All(_relayA.Accepted, m => Assert.EndsWith(" RET=HDRS ENVID=env-1", m.MailFromLine, StringComparison.Ordinal));
         var records = await RecordsAsync(message.Id);
         Assert.Equal(("FAILURE,DELAY", "rfc822;A@one.mxroute.example"), (records["a@one.mxroute.example"].Notify, records["a@one.mxroute.example"].Orcpt));
         Assert.Equal("NEVER", records["c@one.mxroute.example"].Notify);
+        Assert.Contains(_relayA.Accepted.SelectMany(m => m.RcptLines), l => l == "RCPT TO:<c@one.mxroute.example> NOTIFY=NEVER");
     }
 
     [Fact]
     public async Task Run_RouteEditedInTheTable_IsSeenOnlyOnceTheRouteCacheTtlHasPassed()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var services = new ServiceCollection().AddLogging().AddSingleton<TimeProvider>(time)
-            .AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageNames.Connection] = azurite.ConnectionString,
-                ["Pipeline:RouteCacheTtl"] = "00:02:00",
-            }).Build())
-            .BuildServiceProvider();
+        await using var services = Services(new Dictionary<string, string?> { ["Pipeline:RouteCacheTtl"] = "00:02:00" }, time);
         var stage = services.GetRequiredService<IngestStage>();
-        await SetRouteAsync(new Route("cached.example", RouteAction.Smarthost, "relay.test", 25));
+        await SetRouteAsync(new Route("cached.example", RouteAction.Smarthost, "127.0.0.1", _closedPort, TlsMode.None));
         var first = await IngestedStatusAsync(stage);
         await SetRouteAsync(new Route("cached.example", RouteAction.Reject));
         time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
@@ -158,8 +177,30 @@ public sealed class IngestStageTests(AzuriteFixture azurite) : IClassFixture<Azu
         time.Advance(TimeSpan.FromSeconds(2));
         var afterTtl = await IngestedStatusAsync(stage);
 
-        Assert.Equal((DeliveryStatus.Queued, DeliveryStatus.Queued, DeliveryStatus.Bounced), (first, beforeTtl, afterTtl));
+        Assert.Equal((DeliveryStatus.Deferred, DeliveryStatus.Deferred, DeliveryStatus.Bounced), (first, beforeTtl, afterTtl));
     }
+
+    private ServiceProvider Services(Dictionary<string, string?> settings, TimeProvider? time = null)
+    {
+        settings[StorageNames.Connection] = azurite.ConnectionString;
+        settings["Pipeline:NameServers"] = _dns.Endpoint.ToString();
+        var services = new ServiceCollection().AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        return services.AddMtaPipeline(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).BuildServiceProvider();
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task<int> QueuedAsync() => (await azurite.Storage.Delivery.GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
     private IngestStage Stage => _services.GetRequiredService<IngestStage>();
 

@@ -91,7 +91,8 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
 
         Assert.Null(accept["operation_ParentId"]);
         Assert.Equal(accept["id"], ingest["operation_ParentId"]);
-        Assert.True(delivers.Count >= 5, "One run per next hop, and the retries of the deferred ones.");
+        Assert.True(delivers.Count >= 3, "The first attempt (every next hop, from Ingest), and the retries of the deferred ones.");
+        Assert.Single(delivers, d => d.Dimension("mta.attempt") == "1");
         Assert.All(delivers, d => Assert.Equal(ingest["id"], d["operation_ParentId"]));
         Assert.All(relays, r => Assert.Equal(("smtp.relay", "SMTP"), (r.Name, r["type"])));
         Assert.All(relays, r => Assert.Contains(operation, d => d.Name == "mta.deliver" && d["id"] == r["operation_ParentId"]));
