@@ -77,7 +77,8 @@ public sealed partial class IngestStage(
         }
 
         var rows = planned.Select(p => p.ToEntity(message.Id, now)).ToList();
-        var firstAttempt = leases.TakeNew(rows.Where(r => !r.IsFinal).ToList(), now);
+        // Counted from now, not from the run's start: the lease must hold the first hop, as a delivery run's does.
+        var firstAttempt = leases.TakeNew(rows.Where(r => !r.IsFinal).ToList(), time.GetUtcNow());
         var (records, inserted) = await RecordAsync(message.Id, rows, cancellationToken).ConfigureAwait(false);
         var pending = 0;
         foreach (var hop in planned.Where(p => p.Hop is not null && !records[p.Recipient].IsFinal && !inserted.Contains(records[p.Recipient])).GroupBy(p => p.Hop))
