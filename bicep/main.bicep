@@ -68,6 +68,9 @@ param pipelineBackoff string = '00:01:00,00:05:00,00:15:00,00:30:00,01:00:00,02:
 @maxValue(30)
 param pipelineMaxLifetimeDays int = 5
 
+@description('The longest wait of the Functions queue trigger between polls of an empty queue (host.json extensions.queues.maxPollingInterval): an idle app sees a message within it (250 -> delivered p50 about half of it), and each running instance polls each of the two queues that often when idle (at 1 second, 172,800 Get Messages a day, about $2 a month).')
+param queuePollingInterval string = '00:00:01'
+
 @description('Days a spool blob outlives the maximum queue lifetime before the lifecycle rule deletes it (time for the final bounce and for inspection), counted from its last modification: the sweeper refreshes the blobs of unfinished messages twice a day.')
 @minValue(1)
 param spoolRetentionMarginDays int = 2
@@ -323,6 +326,7 @@ module functionApp 'modules/function-app.bicep' = {
     pipelineHostName: pipelineHostName
     pipelineBackoff: pipelineBackoff
     pipelineMaxLifetimeDays: pipelineMaxLifetimeDays
+    queuePollingInterval: queuePollingInterval
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
   }

@@ -33,6 +33,9 @@ param pipelineBackoff string
 @description('How long a recipient may stay deferred before it bounces, in days (Pipeline:MaxLifetime).')
 param pipelineMaxLifetimeDays int
 
+@description('host.json\'s extensions.queues.maxPollingInterval, overridden as the Functions host takes app settings.')
+param queuePollingInterval string
+
 @minValue(1)
 param maximumInstanceCount int
 
@@ -92,6 +95,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Pipeline__HostName', value: pipelineHostName }
         { name: 'Pipeline__Backoff', value: pipelineBackoff }
         { name: 'Pipeline__MaxLifetime', value: '${pipelineMaxLifetimeDays}.00:00:00' }
+        { name: 'AzureFunctionsJobHost__extensions__queues__maxPollingInterval', value: queuePollingInterval }
         // A route whose CredentialRef is 'smarthost' logs in with Credentials:smarthost:*; the platform
         // resolves these Key Vault references with the app's identity, so the pipeline reads plain configuration.
         {

@@ -60,7 +60,7 @@ public static class LocalRunnerHost
             // After the edge, so that a listener that cannot bind fails the start before any queue is polled.
             .ConfigureWebJobs(webJobs =>
             {
-                webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, options)).AddTimers();
+                webJobs.AddAzureStorageQueues(options => HostJsonQueueOptions.Apply(hostJsonPath, configuration, options)).AddTimers();
                 webJobs.Services.AddSingleton<ScheduleMonitor, InMemoryScheduleMonitor>();
             });
         return builder.Build();

@@ -104,6 +104,18 @@ public sealed class FunctionAppTemplateTests(BicepBuild build)
         Assert.Equal("[format('{0}.00:00:00', parameters('pipelineMaxLifetimeDays'))]", AppSettings["Pipeline__MaxLifetime"]);
     }
 
+    /// <summary>The deployment's polling interval is a parameter whose default is what host.json ships (and the local runner reads).</summary>
+    [Fact]
+    public void AppSettings_QueuePollingInterval_OverridesHostJsonWithTheParameter_WhoseDefaultIsHostJsons()
+    {
+        var hostJson = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")))!;
+
+        Assert.Equal("[parameters('queuePollingInterval')]", AppSettings["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"]);
+        Assert.Equal(
+            hostJson["extensions"]!["queues"]!["maxPollingInterval"]!.GetValue<string>(),
+            build.Main["parameters"]!["queuePollingInterval"]!["defaultValue"]!.GetValue<string>());
+    }
+
     [Fact]
     public void AppSettings_SmarthostCredentials_AreKeyVaultReferencesResolvedWithTheAppsIdentity()
     {

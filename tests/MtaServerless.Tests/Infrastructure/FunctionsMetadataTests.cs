@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
 using MtaServerless.Core.Storage;
 using MtaServerless.Functions;
 using MtaServerless.LocalRunner;
@@ -81,13 +82,29 @@ public sealed class FunctionsMetadataTests
         var queues = JsonNode.Parse(File.ReadAllText(hostJson))!["extensions"]!["queues"]!.AsObject();
         var options = new Microsoft.Azure.WebJobs.Host.QueuesOptions();
 
-        HostJsonQueueOptions.Apply(hostJson, options);
+        HostJsonQueueOptions.Apply(hostJson, new ConfigurationBuilder().Build(), options);
 
         Assert.Equal(queues["batchSize"]!.GetValue<int>(), options.BatchSize);
         Assert.Equal(queues["maxDequeueCount"]!.GetValue<int>(), options.MaxDequeueCount);
         Assert.Equal(TimeSpan.Parse(queues["maxPollingInterval"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), options.MaxPollingInterval);
         Assert.Equal(TimeSpan.Parse(queues["visibilityTimeout"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), options.VisibilityTimeout);
         Assert.Equal(Azure.Storage.Queues.QueueMessageEncoding.Base64, options.MessageEncoding);
+    }
+
+    /// <summary>The app setting the Bicep deployment sets for the polling interval overrides host.json in the local runner too.</summary>
+    [Fact]
+    public void HostJson_QueueSettingOverriddenAsTheFunctionsHostTakesAppSettings_TheLocalRunnerTakesTheOverride()
+    {
+        var hostJson = Path.Combine(FunctionsOutput(), HostJsonQueueOptions.FileName);
+        var options = new Microsoft.Azure.WebJobs.Host.QueuesOptions();
+        var settings = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{HostJsonQueueOptions.OverrideSection}:maxPollingInterval"] = "00:00:00.250" })
+            .Build();
+
+        HostJsonQueueOptions.Apply(hostJson, settings, options);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.MaxPollingInterval);
+        Assert.Equal(JsonNode.Parse(File.ReadAllText(hostJson))!["extensions"]!["queues"]!["batchSize"]!.GetValue<int>(), options.BatchSize);
     }
 
     private static JsonArray Load() =>
