@@ -15,7 +15,8 @@ using MtaServerless.Pipeline.Telemetry;
 namespace MtaServerless.Pipeline.Deliver;
 
 /// <summary>
-/// The stage behind the <c>delivery</c> queue: leases the task's recipients that are not final, resolves
+/// The stage behind the <c>delivery</c> queue (and of the first attempt, which Ingest runs with the records it
+/// has just written leased to it): leases the task's recipients that are not final, resolves
 /// each one's route from the routes table (edits apply to every attempt), delivers hop by hop (smarthost,
 /// MX, local mailbox) while the lease can hold the next hop, records each result, re-schedules the
 /// deferred ones with a visibility timeout from the backoff schedule, and reports the failed ones in one DSN.
