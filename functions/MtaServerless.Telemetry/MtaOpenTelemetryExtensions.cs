@@ -56,8 +56,8 @@ public static class MtaOpenTelemetryExtensions
             builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()))
                 .WithLogging(logging => logging.AddProcessor(new ApplicationInsightsLogProcessor()));
 
-            // The exporter's own configuration first: the AzureMonitorExporter section (StorageDirectory,
-            // EnableTraceBasedLogsSampler) and OTEL_TRACES_SAMPLER with OTEL_TRACES_SAMPLER_ARG; then what the MTA insists on.
+            // The exporter's own configuration first, the AzureMonitorExporter section (StorageDirectory; EnableTraceBasedLogsSampler,
+            // true unless set: Information logs follow their trace), then what the MTA insists on.
             builder.UseAzureMonitorExporter();
             services.Configure<AzureMonitorExporterOptions>(options =>
             {
