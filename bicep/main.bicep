@@ -129,6 +129,9 @@ param deferredBacklogGrowthThreshold int = 500
 @minValue(30)
 param logRetentionInDays int = 30
 
+@description('Share of traces the edges and the Function App export whole, from 0 to 1 as a decimal string (Telemetry:TraceSamplingRatio); failed spans, events, warnings, errors and metrics are exported whatever it says.')
+param telemetryTraceSamplingRatio string = '0.01'
+
 param tags object = {}
 
 @description('Object id of the person (or pipeline) who operates the MTA: they get the data roles the mta CLI and the vault commands need. Empty: nobody (azd passes the signed-in account).')
@@ -321,6 +324,7 @@ module functionApp 'modules/function-app.bicep' = {
     storageTableServiceUri: storage.outputs.tableServiceUri
     deploymentContainerUri: storage.outputs.deploymentContainerUri
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    traceSamplingRatio: telemetryTraceSamplingRatio
     keyVaultName: pipelineVault.outputs.name
     smarthostVaultItems: smarthostVaultItems
     pipelineHostName: pipelineHostName
@@ -351,6 +355,7 @@ module edges 'modules/edge-group.bicep' = [
       storageTableServiceUri: storage.outputs.tableServiceUri
       applicationInsightsName: monitoring.outputs.applicationInsightsName
       telemetryRoleName: edgeTelemetryRoleName
+      traceSamplingRatio: telemetryTraceSamplingRatio
       keyVaultName: edgeVault.outputs.name
       tlsCertificateName: tlsCertificateName
       keyVaultFetchImage: keyVaultFetchImage

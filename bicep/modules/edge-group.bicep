@@ -32,6 +32,9 @@ param applicationInsightsName string
 @description('OpenTelemetry service name: the cloud_RoleName the workbook and the edge-not-reporting alert look for.')
 param telemetryRoleName string
 
+@description('Share of traces exported whole, 0 to 1 (Telemetry:TraceSamplingRatio); the Function App takes the same, so that a message\'s trace is kept or dropped whole.')
+param traceSamplingRatio string
+
 param keyVaultName string
 
 @description('The Key Vault certificate with the edge\'s TLS key; its secret (PKCS#12) is fetched at start.')
@@ -162,6 +165,7 @@ resource group 'Microsoft.ContainerInstance/containerGroups@2023-05-01' = {
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
             { name: 'OTEL_SERVICE_NAME', value: telemetryRoleName }
             { name: 'OTEL_RESOURCE_ATTRIBUTES', value: 'service.instance.id=${name}' }
+            { name: 'Telemetry__TraceSamplingRatio', value: traceSamplingRatio }
           ]
         }
       }

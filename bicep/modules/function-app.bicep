@@ -20,6 +20,9 @@ param deploymentContainerUri string
 
 param applicationInsightsName string
 
+@description('Share of traces exported whole, 0 to 1 (Telemetry:TraceSamplingRatio); the edges take the same, so that a message\'s trace is kept or dropped whole.')
+param traceSamplingRatio string
+
 param keyVaultName string
 @description('Names of the Key Vault secrets that hold the smarthost login (not the values).')
 param smarthostVaultItems { userName: string, password: string }
@@ -92,6 +95,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        { name: 'Telemetry__TraceSamplingRatio', value: traceSamplingRatio }
         { name: 'Pipeline__HostName', value: pipelineHostName }
         { name: 'Pipeline__Backoff', value: pipelineBackoff }
         { name: 'Pipeline__MaxLifetime', value: '${pipelineMaxLifetimeDays}.00:00:00' }

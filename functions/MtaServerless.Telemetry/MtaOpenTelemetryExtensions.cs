@@ -35,7 +35,11 @@ public static class MtaOpenTelemetryExtensions
         var builder = services.AddOpenTelemetry()
             // A span an exception leaves (a failed Ingest or Deliver run, a crashed session) ends as failed, so the
             // stages and the triggers need no try/catch for their telemetry.
-            .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName).SetErrorStatusOnException())
+            .WithTracing(tracing => tracing.AddSource(MtaTelemetry.EdgeSourceName, MtaTelemetry.PipelineSourceName).SetErrorStatusOnException()
+                // Whatever sampler an exporter's registration chose (Azure Monitor's: OTEL_TRACES_SAMPLER, 5 traces a second
+                // by default): Telemetry:TraceSamplingRatio decides, and failures are exported whatever it says.
+                .ConfigureSampler((sp, _) => new RecordEverySpanSampler(sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.TraceSamplingRatio))
+                .AddProcessor(new FailedSpanProcessor()))
             .WithMetrics(metrics => metrics.AddMeter(MtaTelemetry.EdgeMeterName, MtaTelemetry.PipelineMeterName))
             .WithLogging(logging => logging
                 .AddProcessor(sp => new AddressRedactionProcessor(sp.GetRequiredService<IOptions<TelemetryOptions>>(), sp.GetRequiredService<RecipientAddressProtector>()))
@@ -49,10 +53,11 @@ public static class MtaOpenTelemetryExtensions
 
         if (exporters.AzureMonitor is { } connectionString)
         {
-            builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()));
+            builder.WithTracing(tracing => tracing.AddProcessor(new ApplicationInsightsMappingProcessor()))
+                .WithLogging(logging => logging.AddProcessor(new ApplicationInsightsLogProcessor()));
 
-            // The exporter's own configuration first: the AzureMonitorExporter section (StorageDirectory, SamplingRatio,
-            // TracesPerSecond) and OTEL_TRACES_SAMPLER with OTEL_TRACES_SAMPLER_ARG; then what the MTA insists on.
+            // The exporter's own configuration first, the AzureMonitorExporter section (StorageDirectory; EnableTraceBasedLogsSampler,
+            // true unless set: Information logs follow their trace), then what the MTA insists on.
             builder.UseAzureMonitorExporter();
             services.Configure<AzureMonitorExporterOptions>(options =>
             {
@@ -62,8 +67,10 @@ public static class MtaOpenTelemetryExtensions
                     options.Credential = new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
                 }
 
-                // Events must reach customEvents whatever the trace sampler decided.
-                options.EnableTraceBasedLogsSampler = false;
+                // The exporter would write this ratio as every span's sample rate, from which Application Insights counts
+                // each exported span as 1/ratio spans. The sampler is ours (failures always kept, successes by ratio), so
+                // no single rate is true: each exported span counts once, and counts come from the standard metrics.
+                options.SamplingRatio = 1f;
             });
         }
 

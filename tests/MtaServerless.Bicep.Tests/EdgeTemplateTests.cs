@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Storage;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Edge;
 
 namespace MtaServerless.Bicep.Tests;
@@ -176,6 +177,14 @@ public sealed class EdgeTemplateTests(BicepBuild build)
         Assert.Equal(
             "[reference(format('edgeIdentities[{0}]', range(0, parameters('edgeCount'))[copyIndex()])).outputs.clientId.value]",
             ArmTemplate.ModuleParameter(build.Main, "edges", "identityClientId")!.GetValue<string>());
+    }
+
+    /// <summary>The Function App takes the same parameter (FunctionAppTemplateTests): a message's trace is kept or dropped whole.</summary>
+    [Fact]
+    public void TraceSamplingRatio_IsMainsParameter()
+    {
+        Assert.Equal("[parameters('traceSamplingRatio')]", Environment()[$"{TelemetryOptions.Section}__{nameof(TelemetryOptions.TraceSamplingRatio)}"]);
+        Assert.Equal("[parameters('telemetryTraceSamplingRatio')]", ArmTemplate.ModuleParameter(build.Main, "edges", "traceSamplingRatio")!.GetValue<string>());
     }
 
     [Fact]

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Deliver;
 
@@ -114,6 +116,17 @@ public sealed class FunctionAppTemplateTests(BicepBuild build)
         Assert.Equal(
             hostJson["extensions"]!["queues"]!["maxPollingInterval"]!.GetValue<string>(),
             build.Main["parameters"]!["queuePollingInterval"]!["defaultValue"]!.GetValue<string>());
+    }
+
+    /// <summary>The edges take the same parameter (EdgeTemplateTests): a message's trace is kept or dropped whole.</summary>
+    [Fact]
+    public void AppSettings_TraceSamplingRatio_IsMainsParameter_WhoseDefaultIsTheTelemetryDefault()
+    {
+        Assert.Equal("[parameters('traceSamplingRatio')]", AppSettings[$"{TelemetryOptions.Section}__{nameof(TelemetryOptions.TraceSamplingRatio)}"]);
+        Assert.Equal("[parameters('telemetryTraceSamplingRatio')]", ArmTemplate.ModuleParameter(build.Main, "functionApp", "traceSamplingRatio")!.GetValue<string>());
+        Assert.Equal(
+            new TelemetryOptions().TraceSamplingRatio.ToString(CultureInfo.InvariantCulture),
+            build.Main["parameters"]!["telemetryTraceSamplingRatio"]!["defaultValue"]!.GetValue<string>());
     }
 
     [Fact]

@@ -42,7 +42,13 @@ public static class MtaTelemetry
     public static Activity? StartFromQueue(string name, string messageId, string? traceParent)
     {
         var parent = ActivityContext.TryParse(traceParent, traceState: null, out var context) ? context : default;
-        return Pipeline.StartActivity(name, ActivityKind.Consumer, parent)?.SetTag(MessageIdTag, messageId);
+
+        // A document handed over in the process that wrote it (Ingest's first attempt) names the current span: started
+        // as that span's child rather than from its id, the new span has it as Parent, through which a failure here
+        // also keeps the run it is part of when traces are sampled.
+        var inProcess = Activity.Current is { } current && current.TraceId == parent.TraceId && current.SpanId == parent.SpanId;
+        return (inProcess ? Pipeline.StartActivity(name, ActivityKind.Consumer) : Pipeline.StartActivity(name, ActivityKind.Consumer, parent))?
+            .SetTag(MessageIdTag, messageId);
     }
 
     /// <summary>The <c>traceparent</c> to write into the next queue document: the current span's, else the one received.</summary>

@@ -19,6 +19,7 @@ public static class TelemetryServiceCollectionExtensions
         services.AddOptions<TelemetryOptions>()
             .Bind(configuration.GetSection(TelemetryOptions.Section))
             .Validate(o => o.IsValid, $"Telemetry:RecipientAddresses=Hashed needs Telemetry:RecipientHashKey, a secret of at least {TelemetryOptions.MinimumHashKeyLength} characters.")
+            .Validate(o => o.IsTraceSamplingRatioValid, "Telemetry:TraceSamplingRatio must be a number from 0 to 1.")
             .ValidateOnStart();
         services.TryAddSingleton<RecipientAddressProtector>();
         return services;

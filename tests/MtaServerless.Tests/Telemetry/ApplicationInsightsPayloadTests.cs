@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -5,6 +6,7 @@ using MtaServerless.Bicep.Tests;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Edge;
+using OpenTelemetry.Trace;
 
 namespace MtaServerless.Tests.Telemetry;
 
@@ -15,9 +17,6 @@ namespace MtaServerless.Tests.Telemetry;
 [Collection(TelemetryCollection.Name)]
 public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run)
 {
-    /// <summary>What the exporter adds to every log record's properties; the rest of an event's are its dimensions.</summary>
-    private const string CategoryProperty = "CategoryName";
-
     private static readonly TelemetryContract Contract = TelemetryContract.Load();
 
     private ExportedTelemetry Local => run.LocalRunner;
@@ -29,8 +28,9 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         {
             var events = Local.Events(name).ToList();
             Assert.True(events.Count > 0, $"No {name} reached customEvents.");
-            Assert.All(events, e => Assert.Equal(dimensions.Order(StringComparer.Ordinal), e.Dimensions.Keys.Where(k => k != CategoryProperty).Order(StringComparer.Ordinal)));
-            Assert.All(events, e => Assert.Equal(MtaTelemetry.EventCategory, e.Dimension(CategoryProperty)));
+
+            // Exactly the dimensions: not the category the exporter adds to other log records, which the name makes redundant.
+            Assert.All(events, e => Assert.Equal(dimensions.Order(StringComparer.Ordinal), e.Dimensions.Keys.Order(StringComparer.Ordinal)));
         }
 
         var accepted = Assert.Single(Local.Events(TelemetryNames.MessageAccepted, run.MessageId));
@@ -173,6 +173,51 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         Assert.Equal(["mta.deliver", "mta.ingest"], lost.Select(r => r.Name).Order(StringComparer.Ordinal));
         Assert.All(lost, r => Assert.Equal(("False", run.LostMessageId), (r["success"], r.Dimension(MtaTelemetry.MessageIdTag))));
         Assert.All(Local.Requests("mta.ingest").Concat(Local.Requests("mta.deliver")).Where(r => r.OperationId == accepted.OperationId), r => Assert.Equal("True", r["success"]));
+    }
+
+    /// <summary>
+    /// At the default sampling, which keeps few traces, a failure is exported all the same: the refused transaction, each
+    /// relay attempt a next hop refused or deferred with the Deliver and Ingest runs it ran under, and the runs that threw,
+    /// with every event. Of the rest (sessions, successful runs, the DSN's delivery, Information logs) only the traces the
+    /// ratio samples are exported.
+    /// </summary>
+    [Fact]
+    public void Failures_AtTheDefaultSampling_AreExportedWithTheRunsTheyRanUnder_AndSuccessesOnlyInSampledTraces()
+    {
+        var exported = run.DeployedFailures;
+        var spans = exported.Rows.Where(r => r.Table is "requests" or "dependencies").ToList();
+        var sampler = new TraceIdRatioBasedSampler(new TelemetryOptions().TraceSamplingRatio);
+        bool Sampled(string? operationId) =>
+            sampler.ShouldSample(new SamplingParameters(default, ActivityTraceId.CreateFromString(operationId), "span", ActivityKind.Internal)).Decision == SamplingDecision.RecordAndSample;
+        ApplicationInsightsRow ParentOf(ApplicationInsightsRow span) => Assert.Single(spans, s => s["id"] == span["operation_ParentId"]);
+
+        var refused = Assert.Single(exported.Requests(MtaTelemetry.AcceptSpan), r => r["resultCode"] == "550");
+        Assert.Equal("False", refused["success"]);
+        foreach (var code in new[] { "550", "451" })
+        {
+            var relay = Assert.Single(spans, r => r.Name == MtaTelemetry.RelaySpan && r["resultCode"] == code);
+            var deliver = ParentOf(relay);
+            var ingest = ParentOf(deliver);
+            Assert.Equal(("False", "mta.deliver", "mta.ingest"), (relay["success"], deliver.Name, ingest.Name));
+            Assert.Equal(deliver.Dimension(MtaTelemetry.MessageIdTag), ingest.Dimension(MtaTelemetry.MessageIdTag));
+        }
+
+        Assert.False(Sampled(run.DeployedLostTraceId.ToHexString()));
+        var lost = exported.Table("requests").Where(r => r.OperationId == run.DeployedLostTraceId.ToHexString()).ToList();
+        Assert.Contains(lost, r => r.Name == "mta.ingest");
+        Assert.All(lost, r => Assert.Equal(("False", run.DeployedLostMessageId), (r["success"], r.Dimension(MtaTelemetry.MessageIdTag))));
+
+        // Anything else exported failed, ran a failure, or is in a sampled trace.
+        Assert.All(spans, s => Assert.True(
+            s["success"] == "False" || spans.Any(c => c["operation_ParentId"] == s["id"]) || Sampled(s.OperationId),
+            $"{s} neither failed, nor ran a failure, nor is in a sampled trace."));
+        Assert.All(exported.Table("traces").Where(t => t["severityLevel"] == "Information" && t.OperationId is not null), t => Assert.True(Sampled(t.OperationId), $"{t} is exported although its trace is not sampled."));
+
+        // Every event, sampled or not: the two accepted messages, the refusal, the deferral and the DSN's delivery.
+        Assert.Equal(2, exported.Events(TelemetryNames.MessageAccepted).Count());
+        Assert.Single(exported.Events(TelemetryNames.RecipientBounced));
+        Assert.Single(exported.Events(TelemetryNames.RecipientDeferred));
+        Assert.Single(exported.Events(TelemetryNames.RecipientDelivered));
     }
 
     private Dictionary<string, double> Latest(string metric, string dimension) =>

@@ -31,7 +31,9 @@ namespace MtaServerless.Tests.Telemetry;
 /// the edge refuses at end of data; and a queued message whose spool blob is gone, which fails Ingest and Deliver;</item>
 /// <item>the edge and the Functions worker as deployed, each with its own registration and role: messages accepted
 /// by the edge, then taken from the queues by the worker's function classes, as the Functions host hands them over;
-/// once with every trace kept and once with traces sampled out.</item>
+/// delivered messages once with every trace kept and once with every trace sampled out, then failing messages with
+/// the default sampling (a message the edge refuses, a recipient refused, one deferred, and a message whose spool blob
+/// is gone).</item>
 /// </list>
 /// </summary>
 public sealed class ExportedTelemetryFixture : IAsyncLifetime
@@ -43,6 +45,9 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
     public const string RetriedRecipient = "carol@retry.test";
     public const string RefusedRecipient = "dave@bounce.test";
     public const string UnansweredRecipient = "erin@drop.test";
+
+    /// <summary>A recipient whose next hop always answers 451, in the failing messages of the deployed hosts.</summary>
+    public const string DeferredRecipient = "gina@defer.test";
 
     /// <summary>The recipient of a message whose delivery task was lost long ago: the sweeper re-drives it, and it expires.</summary>
     public const string SweptRecipient = "frank@example.com";
@@ -81,6 +86,14 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
 
     internal ExportedTelemetry DeployedSampledOut { get; private set; } = null!;
 
+    /// <summary>The failing messages through the deployed hosts, at the default Telemetry:TraceSamplingRatio.</summary>
+    internal ExportedTelemetry DeployedFailures { get; private set; } = null!;
+
+    /// <summary>In <see cref="DeployedFailures"/>: the queued message whose spool blob is gone, in a trace the default ratio does not sample.</summary>
+    public string DeployedLostMessageId { get; } = "lost-" + Guid.NewGuid().ToString("N")[..12];
+
+    public ActivityTraceId DeployedLostTraceId { get; } = UnsampledTraceId();
+
     public async Task InitializeAsync()
     {
         await _azurite.InitializeAsync();
@@ -88,15 +101,20 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         await using var retrying = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = n => n == 1 ? "451 4.3.0 Try again later" : "250 2.0.0 Ok" });
         await using var refusing = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = _ => $"550 5.1.1 <{RefusedRecipient}>: Recipient address rejected" });
         await using var dropping = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = _ => null });
+        await using var deferring = ScriptedSmtpServer.Start("127.0.0.1", 0, new SmtpScript { Data = _ => "451 4.3.0 Try again later" });
         await SeedAsync(
             new Route("example.com", RouteAction.Smarthost, "127.0.0.1", sink.Port, TlsMode.None, AcceptsInbound: true),
             new Route("retry.test", RouteAction.Smarthost, "127.0.0.1", retrying.Endpoint.Port, TlsMode.None),
             new Route("bounce.test", RouteAction.Smarthost, "127.0.0.1", refusing.Endpoint.Port, TlsMode.None),
-            new Route("drop.test", RouteAction.Smarthost, "127.0.0.1", dropping.Endpoint.Port, TlsMode.None));
+            new Route("drop.test", RouteAction.Smarthost, "127.0.0.1", dropping.Endpoint.Port, TlsMode.None),
+            new Route("defer.test", RouteAction.Smarthost, "127.0.0.1", deferring.Endpoint.Port, TlsMode.None));
 
         LocalRunner = await RunLocalRunnerAsync();
-        Deployed = await RunDeployedAsync(sink, "1");
-        DeployedSampledOut = await RunDeployedAsync(sink, "0");
+        Deployed = await RunDeployedAsync(sink, "1", SendDeliveredAsync, WorkerMessages);
+        DeployedSampledOut = await RunDeployedAsync(sink, "0", SendDeliveredAsync, WorkerMessages);
+
+        // The one delivery is the DSN of the refused recipient, to the sender.
+        DeployedFailures = await RunDeployedAsync(sink, samplingRatio: null, SendFailingAsync, deliveries: 1);
     }
 
     public async Task DisposeAsync()
@@ -132,7 +150,7 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         MessageId = await SubmitAsync(edge[1], RetriedRecipient, RefusedRecipient, UnansweredRecipient);
         await SendRefusedAsync(edge[0]);
         await GuessAndRunIntoALimitAsync(edge[1]);
-        await QueueLostMessageAsync();
+        await QueueLostMessageAsync(LostMessageId, LostTraceId);
         await LoseATaskAsync();
         await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
 
@@ -155,21 +173,19 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
     }
 
     /// <summary>The edge as its program registers it, then the Functions worker's registration with the function classes.</summary>
-    /// <param name="samplingRatio">The fixed share of traces kept (<c>OTEL_TRACES_SAMPLER=microsoft.fixed_percentage</c>).</param>
-    private async Task<ExportedTelemetry> RunDeployedAsync(SmtpSink sink, string samplingRatio)
+    /// <param name="samplingRatio">Telemetry:TraceSamplingRatio; null for the default.</param>
+    /// <param name="send">What the edge is sent.</param>
+    /// <param name="deliveries">How many messages reach the sink.</param>
+    private async Task<ExportedTelemetry> RunDeployedAsync(SmtpSink sink, string? samplingRatio, Func<System.Net.IPEndPoint, Task> send, int deliveries)
     {
         await using var ingestion = LoopbackIngestion.Start();
-        var storage = Path.Combine(_directory, "deployed-" + samplingRatio);
+        var storage = Path.Combine(_directory, "deployed-" + (samplingRatio ?? "default"));
         var delivered = sink.Accepted.Count;
         var edgeSettings = ExporterSettings(ingestion, storage, samplingRatio);
         edgeSettings["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=" + EdgeInstance;
         await using (var edge = await EdgeHost.StartAsync(_azurite.ConnectionString, edgeSettings, telemetry: true))
         {
-            for (var i = 0; i < WorkerMessages; i++)
-            {
-                await SubmitAsync(edge.Endpoint, WorkerRecipient);
-            }
-
+            await send(edge.Endpoint);
             TelemetryProviders.Flush(edge.Services);
         }
 
@@ -192,13 +208,37 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         await DrainAsync(StorageNames.InboundQueue, worker.Services.GetRequiredService<IngestFunction>().RunAsync);
         await DrainAsync(StorageNames.DeliveryQueue, worker.Services.GetRequiredService<DeliverFunction>().RunAsync);
         await worker.Services.GetRequiredService<QueueMetricsFunction>().RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
-        Assert.Equal(delivered + WorkerMessages, sink.Accepted.Count);
+        Assert.Equal(delivered + deliveries, sink.Accepted.Count);
         TelemetryProviders.Flush(worker.Services);
         await worker.StopAsync();
+
+        // A failed run's message and a deferred task come back after their visibility timeout: they are not for the next hosts.
+        await _azurite.Storage.Inbound.ClearMessagesAsync();
+        await _azurite.Storage.Delivery.ClearMessagesAsync();
         return ExportedTelemetry.From(ingestion, storage);
     }
 
-    /// <summary>Hands every message of a queue to a function, as the Functions host's queue trigger does, and deletes it.</summary>
+    /// <summary>Single-recipient 10 KiB messages, each delivered at the first attempt: the cost table's.</summary>
+    private static async Task SendDeliveredAsync(System.Net.IPEndPoint edge)
+    {
+        for (var i = 0; i < WorkerMessages; i++)
+        {
+            await SubmitAsync(edge, WorkerRecipient);
+        }
+    }
+
+    private async Task SendFailingAsync(System.Net.IPEndPoint edge)
+    {
+        await SendRefusedAsync(edge);
+        await SubmitAsync(edge, RefusedRecipient);
+        await SubmitAsync(edge, DeferredRecipient);
+        await QueueLostMessageAsync(DeployedLostMessageId, DeployedLostTraceId);
+    }
+
+    /// <summary>
+    /// Hands every visible message of a queue to a function, as the Functions host's queue trigger does: deleted when
+    /// the function returns, left for a later retry when it throws.
+    /// </summary>
     private async Task DrainAsync(string queue, Func<string, CancellationToken, Task> function)
     {
         var client = _azurite.Storage.Queues.GetQueueClient(queue);
@@ -206,19 +246,31 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         {
             foreach (var message in messages)
             {
-                await function(message.MessageText, CancellationToken.None);
+                try
+                {
+                    await function(message.MessageText, CancellationToken.None);
+                }
+                catch (Exception) when (message.MessageText.Contains(DeployedLostMessageId, StringComparison.Ordinal))
+                {
+                    // The lost message's runs fail on purpose; any other failure fails the fixture.
+                    continue;
+                }
+
                 await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
             }
         }
     }
 
-    private static Dictionary<string, string?> ExporterSettings(LoopbackIngestion ingestion, string storageDirectory, string samplingRatio) => new()
+    private static Dictionary<string, string?> ExporterSettings(LoopbackIngestion ingestion, string storageDirectory, string? samplingRatio) => new()
     {
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = ingestion.ConnectionString,
         ["AzureMonitorExporter:StorageDirectory"] = storageDirectory,
-        ["OTEL_TRACES_SAMPLER"] = "microsoft.fixed_percentage",
-        ["OTEL_TRACES_SAMPLER_ARG"] = samplingRatio,
+        [$"{TelemetryOptions.Section}:{nameof(TelemetryOptions.TraceSamplingRatio)}"] = samplingRatio,
     };
+
+    /// <summary>A trace id that the default ratio leaves out: its first 64 bits are far above the sampled share.</summary>
+    private static ActivityTraceId UnsampledTraceId() =>
+        ActivityTraceId.CreateFromString("7f" + ActivityTraceId.CreateRandom().ToHexString()[2..]);
 
     private async Task SeedAsync(params Route[] routes)
     {
@@ -305,15 +357,15 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
     /// An inbound document whose spool blob is gone: Ingest enqueues the routed recipient's task, then fails
     /// reading the blob for the DSN the unroutable one is owed; Deliver fails reading it for the relay.
     /// </summary>
-    private async Task QueueLostMessageAsync()
+    private async Task QueueLostMessageAsync(string messageId, ActivityTraceId traceId)
     {
         var received = DateTimeOffset.UtcNow;
         var document = new InboundMessage(
-            LostMessageId,
-            StorageNames.SpoolBlobName(LostMessageId, received),
+            messageId,
+            StorageNames.SpoolBlobName(messageId, received),
             new Envelope(User, [new EnvelopeRecipient(WorkerRecipient), new EnvelopeRecipient("grace@nowhere.invalid")]),
             new SessionInfo("127.0.0.1", "client.test", "ESMTP", "mx", received, "edge.test"),
-            $"00-{LostTraceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         await _azurite.Storage.Inbound.SendMessageAsync(QueueDocuments.Serialize(document));
     }
 

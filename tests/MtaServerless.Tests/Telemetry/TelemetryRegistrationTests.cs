@@ -3,6 +3,7 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using MtaServerless.Core.Telemetry;
 using MtaServerless.Telemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry;
@@ -34,7 +35,7 @@ public sealed class TelemetryRegistrationTests
             Assert.False(RegisteredFrom(services, typeof(OtlpExporterOptions)));
             Assert.Equal(ConnectionString, options.ConnectionString);
             Assert.IsType<ManagedIdentityCredential>(options.Credential);
-            Assert.False(options.EnableTraceBasedLogsSampler);
+            Assert.True(options.EnableTraceBasedLogsSampler);
         }
     }
 
@@ -48,8 +49,12 @@ public sealed class TelemetryRegistrationTests
         }
     }
 
+    /// <summary>
+    /// The exporter's sampler settings would have it write their ratio as every span's sample rate, although ours keeps
+    /// failures whatever the ratio: each exported span counts once. The rest of its section applies.
+    /// </summary>
     [Fact]
-    public void SamplerSettingsAndTheExportersSection_ReachTheExporter_ButNeverSampleTheEvents()
+    public void ExportersSamplerSettings_DoNotReachItsSampleRate_ButTheRestOfItsSectionDoes()
     {
         var (_, provider) = Register(new()
         {
@@ -57,26 +62,39 @@ public sealed class TelemetryRegistrationTests
             ["OTEL_TRACES_SAMPLER"] = "microsoft.fixed_percentage",
             ["OTEL_TRACES_SAMPLER_ARG"] = "0.25",
             ["AzureMonitorExporter:StorageDirectory"] = "/var/tmp/mta-telemetry",
-            ["AzureMonitorExporter:EnableTraceBasedLogsSampler"] = "true",
+            ["AzureMonitorExporter:EnableTraceBasedLogsSampler"] = "false",
         });
         using (provider)
         {
             var options = provider.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().CurrentValue;
 
-            Assert.Equal((0.25f, null, "/var/tmp/mta-telemetry"), (options.SamplingRatio, options.TracesPerSecond, options.StorageDirectory));
+            Assert.Equal((1f, "/var/tmp/mta-telemetry"), (options.SamplingRatio, options.StorageDirectory));
             Assert.False(options.EnableTraceBasedLogsSampler);
         }
     }
 
     [Fact]
-    public void WithoutSamplerSettings_TheExporterKeepsAtMostFiveTracesPerSecond()
+    public void TraceSamplingRatio_IsOnePercentByDefault()
     {
-        var (_, provider) = Register(new() { [TelemetryExporters.ConnectionStringSetting] = ConnectionString });
+        var (_, provider) = Register([]);
         using (provider)
         {
-            var options = provider.GetRequiredService<IOptionsMonitor<AzureMonitorExporterOptions>>().CurrentValue;
+            Assert.Equal(0.01, provider.GetRequiredService<IOptions<TelemetryOptions>>().Value.TraceSamplingRatio);
+        }
+    }
 
-            Assert.Equal((1f, 5.0), (options.SamplingRatio, options.TracesPerSecond));
+    [Theory]
+    [InlineData("-0.1")]
+    [InlineData("1.5")]
+    [InlineData("NaN")]
+    public void TraceSamplingRatio_OutsideZeroToOne_FailsNamingTheSetting(string ratio)
+    {
+        var (_, provider) = Register(new() { ["Telemetry:TraceSamplingRatio"] = ratio });
+        using (provider)
+        {
+            var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<TelemetryOptions>>().Value);
+
+            Assert.Contains("Telemetry:TraceSamplingRatio", failure.Message, StringComparison.Ordinal);
         }
     }
 
