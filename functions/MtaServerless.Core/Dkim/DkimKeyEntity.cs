@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
 
@@ -30,10 +31,13 @@ public sealed class DkimKeyEntity : ITableEntity
     /// <summary>Of a domain's keys of one algorithm, the oldest signs (<see cref="DkimKeySet"/>).</summary>
     public DateTimeOffset CreatedAt { get; set; }
 
+    [IgnoreDataMember]
     public string Domain => PartitionKey;
 
+    [IgnoreDataMember]
     public string Selector => RowKey;
 
     /// <exception cref="FormatException">The row names an unknown algorithm.</exception>
+    [IgnoreDataMember]
     public DkimAlgorithm ParsedAlgorithm => DkimAlgorithmNames.Parse(Algorithm);
 }
