@@ -50,9 +50,15 @@ public sealed class DirectoryDkimKeyStore(string directory) : IDkimKeyStore
         }
     }
 
+    /// <summary>A key already gone is what removal wanted.</summary>
     public Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(name));
+        var path = PathOf(name);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -93,7 +93,8 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
         var headers = new HeaderList { field };
         using var bytes = new MemoryStream();
         headers.WriteTo(WireFormat, bytes);
-        return Encoding.ASCII.GetString(bytes.ToArray());
+        // A header list ends with the empty line that ends a header section; ours go in front of further fields.
+        return Encoding.ASCII.GetString(bytes.GetBuffer(), 0, (int)bytes.Length - "\r\n".Length);
     }
 
     private static FormatOptions CreateWireFormat()
