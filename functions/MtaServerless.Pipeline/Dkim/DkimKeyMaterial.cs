@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using MtaServerless.Core.Dkim;
 using Org.BouncyCastle.Crypto;
@@ -52,17 +53,35 @@ public sealed class DkimKeyMaterial
         return new DkimKeyMaterial(Pem(pair.Private), publicKey);
     }
 
-    /// <summary>Reads a key the store gave back; the PEM text is dropped after this.</summary>
+    /// <summary>Reads a key the store gave back, for MimeKit and, an RSA key, for the platform's cryptography; the PEM text is dropped after this.</summary>
     /// <exception cref="FormatException">The text holds no private key.</exception>
-    public static AsymmetricKeyParameter ReadPrivateKey(string pem)
+    public static (AsymmetricKeyParameter Key, RSA? NativeRsa) ReadPrivateKey(string pem)
     {
+        ArgumentNullException.ThrowIfNull(pem);
         using var reader = new PemReader(new StringReader(pem));
-        return reader.ReadObject() switch
+        var key = reader.ReadObject() switch
         {
-            AsymmetricKeyParameter { IsPrivate: true } key => key,
+            AsymmetricKeyParameter { IsPrivate: true } parameter => parameter,
             AsymmetricCipherKeyPair pair => pair.Private,
             _ => throw new FormatException("The key store's entry holds no private key."),
         };
+        if (key is not RsaKeyParameters)
+        {
+            return (key, null);
+        }
+
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(pem);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            rsa.Dispose();
+            throw new FormatException("The key store's RSA key cannot be read.");
+        }
+
+        return (key, rsa);
     }
 
     private static string Pem(AsymmetricKeyParameter privateKey)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Caching;
@@ -17,7 +18,7 @@ public sealed partial class DkimKeyring
     private readonly IDkimKeyStore? _store;
     private readonly ILogger<DkimKeyring> _logger;
     private readonly SnapshotCache<ILookup<string, DkimKeyEntity>> _rows;
-    private readonly ConcurrentDictionary<string, Lazy<Task<AsymmetricKeyParameter?>>> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedKey?>>> _loaded = new(StringComparer.Ordinal);
 
     /// <param name="store">Null when no store is configured: then nothing is signed.</param>
     public DkimKeyring(TableClient table, IDkimKeyStore? store, TimeProvider time, ILogger<DkimKeyring> logger, TimeSpan ttl)
@@ -45,7 +46,7 @@ public sealed partial class DkimKeyring
         {
             if (await PrivateKeyAsync(_store, row, cancellationToken).ConfigureAwait(false) is { } key)
             {
-                signing.Add(new DkimSigningKey(row.Domain, row.Selector, row.ParsedAlgorithm, key));
+                signing.Add(new DkimSigningKey(row.Domain, row.Selector, row.ParsedAlgorithm, key.Key, key.NativeRsa));
             }
         }
 
@@ -53,10 +54,10 @@ public sealed partial class DkimKeyring
         return signing is [{ Algorithm: DkimAlgorithm.RsaSha256 }, ..] ? signing : [];
     }
 
-    private async Task<AsymmetricKeyParameter?> PrivateKeyAsync(IDkimKeyStore store, DkimKeyEntity row, CancellationToken cancellationToken)
+    private async Task<LoadedKey?> PrivateKeyAsync(IDkimKeyStore store, DkimKeyEntity row, CancellationToken cancellationToken)
     {
-        var loading = _loaded.GetOrAdd(row.KeyName, name => new Lazy<Task<AsymmetricKeyParameter?>>(() => LoadKeyAsync(store, row, cancellationToken)));
-        AsymmetricKeyParameter? key = null;
+        var loading = _loaded.GetOrAdd(row.KeyName, name => new Lazy<Task<LoadedKey?>>(() => LoadKeyAsync(store, row, cancellationToken)));
+        LoadedKey? key = null;
         try
         {
             key = await loading.Value.ConfigureAwait(false);
@@ -68,12 +69,12 @@ public sealed partial class DkimKeyring
             {
                 // A failed read (the vault throttling, the network) or a key not there yet is tried again by the next
                 // message, not remembered.
-                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<AsymmetricKeyParameter?>>>(row.KeyName, loading));
+                _loaded.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedKey?>>>(row.KeyName, loading));
             }
         }
     }
 
-    private async Task<AsymmetricKeyParameter?> LoadKeyAsync(IDkimKeyStore store, DkimKeyEntity row, CancellationToken cancellationToken)
+    private async Task<LoadedKey?> LoadKeyAsync(IDkimKeyStore store, DkimKeyEntity row, CancellationToken cancellationToken)
     {
         var pem = await store.GetAsync(row.KeyName, cancellationToken).ConfigureAwait(false);
         if (pem is null)
@@ -85,7 +86,8 @@ public sealed partial class DkimKeyring
 
         try
         {
-            return DkimKeyMaterial.ReadPrivateKey(pem);
+            var (parameter, nativeRsa) = DkimKeyMaterial.ReadPrivateKey(pem);
+            return new LoadedKey(parameter, nativeRsa);
         }
         catch (Exception ex) when (ex is FormatException or IOException or InvalidCastException or ArgumentException)
         {
@@ -113,6 +115,14 @@ public sealed partial class DkimKeyring
         }
 
         return rows.ToLookup(r => r.Domain, StringComparer.Ordinal);
+    }
+
+    /// <summary>A class, not a record: nothing prints the key by accident.</summary>
+    private sealed class LoadedKey(AsymmetricKeyParameter key, RSA? nativeRsa)
+    {
+        public AsymmetricKeyParameter Key { get; } = key;
+
+        public RSA? NativeRsa { get; } = nativeRsa;
     }
 
     [LoggerMessage(EventId = 3501, Level = LogLevel.Error, Message = "DKIM key {Selector} of {Domain} is not in the key store under {KeyName}; its domain's mail goes out unsigned")]
