@@ -237,7 +237,7 @@ module pipelineVault 'modules/key-vault.bicep' = {
 // The functions read and re-enqueue on every queue (update and send need more than the trigger's
 // reader roles), read routes and users and write deliveries, keep the host's leases in blobs and read
 // the deployment package: account-wide data roles, nothing on the control plane. They read the pipeline's
-// vault (the smarthost login), never the edges' (their TLS private key).
+// vault (the smarthost login, the DKIM private keys), never the edges' (their TLS private key); no edge reads it.
 module functionsAccess 'modules/role-assignments.bicep' = {
   name: 'functions-access'
   params: {
@@ -286,7 +286,8 @@ module edgeAccess 'modules/role-assignments.bicep' = [
 ]
 
 // The operator manages routes and users and reads deliveries (mta routes, users, trace), lists and replays queues
-// (mta queues, poison), imports the edges' certificate and sets the pipeline's secrets. Data roles only: deploying
+// (mta queues, poison), imports the edges' certificate and sets the pipeline's secrets (the smarthost login, and the
+// DKIM keys that mta dkim generates into the vault beside their rows in dkimkeys). Data roles only: deploying
 // needs control-plane rights the operator has already.
 module operatorAccess 'modules/role-assignments.bicep' = if (!empty(principalId)) {
   name: 'operator-access'
@@ -300,6 +301,7 @@ module operatorAccess 'modules/role-assignments.bicep' = if (!empty(principalId)
       { name: storage.outputs.routesTableName, role: 'Storage Table Data Contributor' }
       { name: storage.outputs.usersTableName, role: 'Storage Table Data Contributor' }
       { name: storage.outputs.deliveriesTableName, role: 'Storage Table Data Reader' }
+      { name: storage.outputs.dkimKeysTableName, role: 'Storage Table Data Contributor' }
     ]
     keyVaultRoles: [
       { name: edgeVault.outputs.name, role: 'Key Vault Certificates Officer' }
@@ -326,6 +328,7 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     traceSamplingRatio: telemetryTraceSamplingRatio
     keyVaultName: pipelineVault.outputs.name
+    keyVaultUri: pipelineVault.outputs.uri
     smarthostVaultItems: smarthostVaultItems
     pipelineHostName: pipelineHostName
     pipelineBackoff: pipelineBackoff

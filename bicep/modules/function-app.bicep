@@ -24,6 +24,8 @@ param applicationInsightsName string
 param traceSamplingRatio string
 
 param keyVaultName string
+@description('The same vault\'s URI: the DKIM private keys are its secrets, which the functions read at run time (Dkim:KeyVaultUri).')
+param keyVaultUri string
 @description('Names of the Key Vault secrets that hold the smarthost login (not the values).')
 param smarthostVaultItems { userName: string, password: string }
 
@@ -110,6 +112,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           name: 'Credentials__smarthost__Password'
           value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${smarthostVaultItems.password})'
         }
+        // DKIM keys are added by mta dkim while the app runs, so they are no Key Vault references (those are
+        // resolved at start): the pipeline reads each secret with its identity once per instance and keeps it.
+        { name: 'Dkim__KeyVaultUri', value: keyVaultUri }
       ]
     }
     functionAppConfig: {

@@ -1,6 +1,6 @@
 // A vault in RBAC mode: access is granted by role assignments (role-assignments.bicep), never by access policies.
 // The deployment makes one vault per kind of reader, because a role on a vault reaches every secret in it: the
-// edges' vault holds their TLS certificate only, the pipeline's the smarthost login (and, later, signing keys).
+// edges' vault holds their TLS certificate only, the pipeline's the smarthost login and the DKIM private keys.
 
 param name string
 param location string

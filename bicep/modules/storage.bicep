@@ -81,6 +81,11 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     resource deliveries 'tables' = {
       name: 'deliveries'
     }
+
+    // Selectors and public keys of the DKIM keys; the private keys are in the pipeline's vault.
+    resource dkimKeys 'tables' = {
+      name: 'dkimkeys'
+    }
   }
 
   resource lifecycle 'managementPolicies' = {
@@ -126,3 +131,4 @@ output deliveryQueueName string = account::queueService::delivery.name
 output routesTableName string = account::tableService::routes.name
 output usersTableName string = account::tableService::users.name
 output deliveriesTableName string = account::tableService::deliveries.name
+output dkimKeysTableName string = account::tableService::dkimKeys.name

@@ -9,6 +9,7 @@ using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Deliver.Smtp;
+using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Pipeline.Dns;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Retry;
@@ -40,6 +41,14 @@ public static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<ILogger<RouteCatalog>>(),
             sp.GetRequiredService<IOptions<PipelineOptions>>().Value.RouteCacheTtl));
         services.AddSingleton(new SmtpCredentials(configuration));
+        services.AddOptions<DkimOptions>().Bind(configuration.GetSection(DkimOptions.Section));
+        services.AddSingleton(sp => new DkimKeyring(
+            sp.GetRequiredService<MtaStorageClients>().DkimKeys,
+            DkimKeyStores.From(sp.GetRequiredService<IOptions<DkimOptions>>().Value),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<DkimKeyring>>(),
+            sp.GetRequiredService<IOptions<PipelineOptions>>().Value.RouteCacheTtl));
+        services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();

@@ -11,7 +11,7 @@ internal static class CliApp
 {
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var root = new RootCommand("Operate MtaServerless: routes, users, queues, poison messages and delivery traces.");
+        var root = new RootCommand("Operate MtaServerless: routes, users, queues, poison messages, delivery traces and DKIM keys.");
         foreach (var option in CliOptions.Global)
         {
             root.Options.Add(option);
@@ -22,6 +22,7 @@ internal static class CliApp
         root.Subcommands.Add(QueuesCommand.Create(output));
         root.Subcommands.Add(PoisonCommands.Create(output));
         root.Subcommands.Add(TraceCommand.Create(output));
+        root.Subcommands.Add(DkimCommands.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using MtaServerless.Core.Storage;
 using MtaServerless.Edge;
 using MtaServerless.LocalRunner;
+using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Telemetry;
 
 var configuration = new ConfigurationBuilder()
@@ -36,6 +37,10 @@ var stack = new ConfigurationBuilder()
     .AddConfiguration(configuration)
     .AddInMemoryCollection(tls)
     .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.Connection] = azurite.ConnectionString })
+    // DKIM private keys, where mta dkim add puts them when it talks to the runner's Azurite, unless a store is configured.
+    .AddInMemoryCollection(configuration.GetSection(DkimOptions.Section).Exists()
+        ? []
+        : new Dictionary<string, string?> { [$"{DkimOptions.Section}:{nameof(DkimOptions.KeyDirectory)}"] = Path.GetFullPath(Path.Combine(azuriteSettings.DataDirectory, "..", "dkim")) })
     .Build();
 
 var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString);
@@ -55,6 +60,7 @@ catch
 }
 
 Console.WriteLine($"Azurite:  blob http://127.0.0.1:{azuriteSettings.BlobPort}, queue http://127.0.0.1:{azuriteSettings.QueuePort}, table http://127.0.0.1:{azuriteSettings.TablePort}");
+Console.WriteLine($"DKIM:     private keys in {stack[$"{DkimOptions.Section}:{nameof(DkimOptions.KeyDirectory)}"] ?? stack[$"{DkimOptions.Section}:{nameof(DkimOptions.KeyVaultUri)}"]}");
 Console.WriteLine($"Routes:   {(seeded > 0 ? $"{seeded} seeded from routes.sample.json" : "kept from the routes table")}");
 var listeners = stack.GetSection("Edge:Listeners").GetChildren().ToList();
 var bound = host.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints;

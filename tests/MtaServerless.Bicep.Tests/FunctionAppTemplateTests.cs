@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Dkim;
 
 namespace MtaServerless.Bicep.Tests;
 
@@ -143,6 +144,14 @@ public sealed class FunctionAppTemplateTests(BicepBuild build)
         }
 
         Assert.Equal("[parameters('identityId')]", Site["properties"]!["keyVaultReferenceIdentity"]!.GetValue<string>());
+    }
+
+    /// <summary>Not a Key Vault reference: those are resolved when the app starts, and mta dkim adds keys while it runs.</summary>
+    [Fact]
+    public void AppSettings_DkimKeyVaultUri_IsTheVaultWhoseSecretsTheAppsIdentityReads()
+    {
+        Assert.Equal("[parameters('keyVaultUri')]", AppSettings[$"{DkimOptions.Section}__{nameof(DkimOptions.KeyVaultUri)}"]);
+        Assert.DoesNotContain(AppSettings.Keys, k => k.StartsWith(DkimOptions.Section, StringComparison.Ordinal) && k != $"{DkimOptions.Section}__{nameof(DkimOptions.KeyVaultUri)}");
     }
 
     private JsonObject Template => ArmTemplate.ModuleTemplate(build.Main, "functionApp");

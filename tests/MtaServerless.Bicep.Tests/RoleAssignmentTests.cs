@@ -95,7 +95,7 @@ public sealed partial class RoleAssignmentTests(BicepBuild build)
 
     /// <summary>What the mta CLI and the vault commands of the README need, and only for the principal given.</summary>
     [Fact]
-    public void Operator_ManagesRoutesAndUsers_ReadsDeliveries_ReplaysQueues_ImportsTheCertificate_SetsPipelineSecrets()
+    public void Operator_ManagesRoutesUsersAndDkimKeys_ReadsDeliveries_ReplaysQueues_ImportsTheCertificate_SetsPipelineSecrets()
     {
         Assert.Equal("[not(empty(parameters('principalId')))]", ArmTemplate.Module(build.Main, "operatorAccess")["condition"]!.GetValue<string>());
         Assert.Equal("[parameters('principalId')]", Parameter("operatorAccess", "principalId")!.GetValue<string>());
@@ -105,11 +105,27 @@ public sealed partial class RoleAssignmentTests(BicepBuild build)
                 (StorageNames.RoutesTable, "Storage Table Data Contributor"),
                 (StorageNames.UsersTable, "Storage Table Data Contributor"),
                 (StorageNames.DeliveriesTable, "Storage Table Data Reader"),
+                (StorageNames.DkimKeysTable, "Storage Table Data Contributor"),
             ],
             Scoped("operatorAccess", "tableRoles"));
         Assert.Equal([("edgeVault", "Key Vault Certificates Officer"), ("pipelineVault", "Key Vault Secrets Officer")], Vaults("operatorAccess"));
         Assert.Null(Parameter("operatorAccess", "containerRoles"));
         Assert.Null(Parameter("operatorAccess", "applicationInsightsRoles"));
+    }
+
+    /// <summary>
+    /// DKIM private keys are secrets of the pipeline's vault: the functions' identity reads them, the operator writes them
+    /// (mta dkim), and nothing else has any role there: no edge, and no role on the edges' side reaches them.
+    /// </summary>
+    [Fact]
+    public void DkimKeys_AreReadByTheFunctionsIdentityOnly_WrittenByTheOperator_AndTheFunctionsKnowTheVault()
+    {
+        var onPipelineVault = Modules.SelectMany(m => Vaults(m).Where(g => g.Vault == "pipelineVault").Select(g => (Module: m, g.Role))).ToArray();
+
+        Assert.Equal([("functionsAccess", "Key Vault Secrets User"), ("operatorAccess", "Key Vault Secrets Officer")], onPipelineVault);
+        Assert.DoesNotContain(Scoped("edgeAccess", "tableRoles"), g => g.Name == StorageNames.DkimKeysTable);
+        Assert.Equal("[reference('pipelineVault').outputs.uri.value]", ArmTemplate.ModuleParameter(build.Main, "functionApp", "keyVaultUri")!.GetValue<string>());
+        Assert.Equal("[reference('pipelineVault').outputs.name.value]", ArmTemplate.ModuleParameter(build.Main, "functionApp", "keyVaultName")!.GetValue<string>());
     }
 
     [Fact]

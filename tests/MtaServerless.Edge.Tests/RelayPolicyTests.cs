@@ -74,6 +74,25 @@ public sealed class RelayPolicyTests(EdgeStorageFixture storage) : IClassFixture
         await client.CommandAsync("RCPT TO:<nobody@" + EdgeStorageFixture.MailboxDomain + ">", "550 5.1.1");
     }
 
+    /// <summary>A trusted network's mail is ours, as a logged-in user's is: the inbound document says so, and Ingest signs it.</summary>
+    [Theory]
+    [InlineData("127.0.0.0/8", true)]
+    [InlineData("10.0.0.0/8", false)]
+    public async Task Message_FromATrustedNetwork_IsMarkedTrusted(string trustedNetwork, bool trusted)
+    {
+        await using var edge = await EdgeServer.StartAsync(storage, settings: new Dictionary<string, string?> { ["Edge:TrustedNetworks:0"] = trustedNetwork });
+        await using var client = await edge.ConnectAsync();
+        await client.GreetAsync();
+        await client.CommandAsync("MAIL FROM:<app@example.org>", "250 2.1.0");
+        await client.CommandAsync("RCPT TO:<someone@" + EdgeStorageFixture.RelayOnlyDomain + ">", trusted ? "250 2.1.5" : "554 5.7.1");
+        await client.CommandAsync("RCPT TO:<someone@example.com>", "250 2.1.5");
+        await client.CommandAsync("DATA", "354");
+        await client.CommandAsync("From: <app@example.org>\r\n\r\nx\r\n.", "250 2.0.0");
+
+        var session = Assert.Single(edge.Spool.Committed).Session;
+        Assert.Equal((trusted, trusted), (session.Trusted, session.FromOurUser));
+    }
+
     [Fact]
     public async Task Routes_EditedWhileRunning_ApplyWithinTheCacheTtl()
     {

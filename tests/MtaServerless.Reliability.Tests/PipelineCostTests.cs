@@ -2,11 +2,13 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using MtaServerless.Core.Dkim;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Spool;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Pipeline.Ingest;
 using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Testing;
@@ -35,6 +37,7 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
 
     private readonly StorageTransactionCounter _counter = new();
+    private readonly string _keys = Path.Combine(Path.GetTempPath(), "mta-cost-dkim-" + Guid.NewGuid().ToString("N"));
     private ScriptedSmtpServer _smarthost = null!;
     private ServiceProvider _services = null!;
 
@@ -49,6 +52,7 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
         {
             [StorageNames.Connection] = azurite.ConnectionString,
             ["Pipeline:HostName"] = "relay.test",
+            ["Dkim:KeyDirectory"] = _keys,
         }).Build();
         _services = new ServiceCollection()
             .AddLogging()
@@ -62,6 +66,10 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
     {
         await _services.DisposeAsync();
         await _smarthost.DisposeAsync();
+        if (Directory.Exists(_keys))
+        {
+            Directory.Delete(_keys, recursive: true);
+        }
     }
 
     [Theory]
@@ -78,6 +86,21 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
 
         Assert.Equal(FirstAttemptRelay, _counter.Snapshot());
         Assert.Equal(to, Assert.Single(_smarthost.Accepted).To);
+    }
+
+    /// <summary>Ingest reads the blob to sign the message and hands it to the first attempt: signing adds no transaction.</summary>
+    [Fact]
+    public async Task SignedAndRelayedOnTheFirstAttempt_CostsTheSameSix()
+    {
+        await new DkimKeyManager(azurite.Storage.DkimKeys, new DirectoryDkimKeyStore(_keys), TimeProvider.System).AddAsync("example.org", "cost", DkimAlgorithm.RsaSha256, CancellationToken.None);
+        // The first signs with the key loaded, and the routes and keys tables read, for their TTL.
+        await RelayAsync(["warm@example.com"], submittedBy: "alice@example.org");
+        _counter.Reset();
+
+        await RelayAsync(["signed@example.com"], submittedBy: "alice@example.org");
+
+        Assert.Equal(FirstAttemptRelay, _counter.Snapshot());
+        Assert.StartsWith("DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=cost;", System.Text.Encoding.ASCII.GetString(_smarthost.Accepted.Last().Data), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,9 +133,10 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(new Dictionary<string, long> { ["table GET entity"] = 11, ["table POST batch"] = 1 }, _counter.Snapshot());
     }
 
-    private async Task RelayAsync(IReadOnlyList<string> recipients)
+    /// <param name="submittedBy">The login of a submission, which Ingest signs; by default the message came to the mx listener.</param>
+    private async Task RelayAsync(IReadOnlyList<string> recipients, string? submittedBy = null)
     {
-        var inbound = await SpoolAsync(recipients);
+        var inbound = await SpoolAsync(recipients, submittedBy);
         await _services.GetRequiredService<IngestStage>().RunAsync(inbound, CancellationToken.None);
     }
 
@@ -123,14 +147,16 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
         await _services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
     }
 
-    private async Task<InboundMessage> SpoolAsync(IReadOnlyList<string> recipients)
+    private async Task<InboundMessage> SpoolAsync(IReadOnlyList<string> recipients, string? submittedBy)
     {
         var spool = _services.GetRequiredService<IMessageSpool>();
         await using var transaction = await spool.BeginAsync(_time.GetUtcNow(), CancellationToken.None);
         await transaction.Body.WriteAsync("From: alice@example.org\r\nSubject: cost\r\n\r\n"u8.ToArray().Concat(new byte[10 * 1024].Select(_ => (byte)'x')).ToArray());
         return await transaction.CommitAsync(
             new Envelope("alice@example.org", recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
-            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", _time.GetUtcNow(), "edge.test"),
+            submittedBy is null
+                ? new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", _time.GetUtcNow(), "edge.test")
+                : new SessionInfo("192.0.2.1", "client.test", "ESMTPSA", "submission", _time.GetUtcNow(), "edge.test", AuthUser: submittedBy, Submission: true),
             null,
             CancellationToken.None);
     }

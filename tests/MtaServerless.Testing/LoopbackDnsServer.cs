@@ -8,7 +8,7 @@ namespace MtaServerless.Testing;
 
 /// <summary>
 /// A real DNS server (ARSoft.Tools.Net) on a free UDP port of 127.0.0.1, answering from a zone the
-/// test writes: MX, A and AAAA records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
+/// test writes: MX, A, AAAA and TXT records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
 /// </summary>
 public sealed class LoopbackDnsServer : IDisposable
 {
@@ -46,6 +46,10 @@ public sealed class LoopbackDnsServer : IDisposable
             ? new AaaaRecord(DnsName.Parse(name), Ttl, ip)
             : new ARecord(DnsName.Parse(name), Ttl, ip));
     }
+
+    /// <summary>A TXT record of one or more character-strings (a DKIM key record is split into strings of up to 255 octets).</summary>
+    public LoopbackDnsServer Txt(string name, IEnumerable<string> strings) =>
+        Add(name, new TxtRecord(DnsName.Parse(name), Ttl, strings));
 
     public LoopbackDnsServer ServerFailure(string name)
     {

@@ -49,6 +49,9 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <summary>How many times a client reached end-of-data, whatever the reply.</summary>
     public int DataAttempts => _store.Attempts;
 
+    /// <summary>Every message a client sent to end-of-data, whatever the reply, in order.</summary>
+    public IReadOnlyCollection<ReceivedMail> Offered => _store.Offered;
+
     /// <param name="replyToData">Given the 1-based number of this end-of-data, the reply to send; default 250.</param>
     public static SmtpSink Start(Func<int, SmtpResponse>? replyToData = null) =>
         new(AzuriteProcess.FreePorts().Blob, replyToData ?? (_ => SmtpResponse.Ok));
@@ -91,22 +94,27 @@ public sealed class SmtpSink : IAsyncDisposable
     private sealed class RecordingStore(Func<int, SmtpResponse> replyToData) : MessageStore
     {
         private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
+        private readonly ConcurrentQueue<ReceivedMail> _offered = new();
         private int _attempts;
 
         public IReadOnlyCollection<ReceivedMail> Accepted => _accepted;
+
+        public IReadOnlyCollection<ReceivedMail> Offered => _offered;
 
         public int Attempts => Volatile.Read(ref _attempts);
 
         public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             var reply = replyToData(Interlocked.Increment(ref _attempts));
+            // SmtpServer counts the CRLF before the final dot as part of the terminator; RFC 5321 4.1.1.4 says it ends the last line.
+            var mail = new ReceivedMail(
+                transaction.From.AsAddress(),
+                transaction.To.Select(to => to.AsAddress()).ToList(),
+                [.. buffer.ToArray(), (byte)'\r', (byte)'\n']);
+            _offered.Enqueue(mail);
             if (reply.ReplyCode == SmtpReplyCode.Ok)
             {
-                // SmtpServer counts the CRLF before the final dot as part of the terminator; RFC 5321 4.1.1.4 says it ends the last line.
-                _accepted.Enqueue(new ReceivedMail(
-                    transaction.From.AsAddress(),
-                    transaction.To.Select(to => to.AsAddress()).ToList(),
-                    [.. buffer.ToArray(), (byte)'\r', (byte)'\n']));
+                _accepted.Enqueue(mail);
             }
 
             return Task.FromResult(reply);

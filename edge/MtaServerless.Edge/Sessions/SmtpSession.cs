@@ -144,7 +144,7 @@ internal sealed class SmtpSession(SmtpServerContext server, string connectionId,
         new(_mailFrom, [.. _recipients], _parameters.Body, _parameters.SmtpUtf8, _parameters.Size, _parameters.Ret, _parameters.EnvId);
 
     public SessionInfo CreateSessionInfo(DateTimeOffset receivedAt) =>
-        new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser, Listener.Role != ListenerRole.Mx);
+        new(ClientAddress.ToString(), Helo, Protocol, Listener.Name, receivedAt, Server.Options.HostName, Tls, AuthUser, Listener.Role != ListenerRole.Mx, IsTrusted);
 
     private void Clear(string mailFrom, MailParameters parameters)
     {

@@ -6,13 +6,14 @@ namespace MtaServerless.Core.Documents;
 /// retries), so a task names no route, and one made by the sweeper may span several hops. Documents
 /// written before that carry a <c>route</c>, which is ignored.
 /// </summary>
-/// <param name="Headers">Trace headers, CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
+/// <param name="Headers">Our header fields (DKIM signatures, then trace headers), CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
 /// <param name="Attempt">1 for the first attempt; a re-scheduled task carries the next number.</param>
 /// <param name="FirstAttemptAt">When the message was accepted; retries stop at the maximum lifetime counted from here.</param>
 /// <param name="Ret">The MAIL RET parameter (RFC 3461): what a failure DSN returns of the message.</param>
 /// <param name="EnvId">The MAIL ENVID parameter, decoded; passed on to a next hop that offers DSN and echoed as Original-Envelope-Id in our DSNs.</param>
 /// <param name="DelayWarned">True once a delay-warning DSN went out for this task's recipients.</param>
 /// <param name="Body">The client's MAIL BODY parameter, passed on to a next hop that offers 8BITMIME.</param>
+/// <param name="Dkim">Whether Ingest signed the message (the signature itself is in <paramref name="Headers"/>).</param>
 /// <param name="Redriven">
 /// True when the sweeper made the task from the stored state because the recipients' own task was lost,
 /// poisoned or late: past the maximum lifetime, such a task bounces them without another attempt.
@@ -31,7 +32,8 @@ public sealed record DeliveryTask(
     string? EnvId = null,
     bool DelayWarned = false,
     string? Body = null,
-    bool Redriven = false) : IVersionedDocument
+    bool Redriven = false,
+    DkimStatus Dkim = DkimStatus.NotOurs) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

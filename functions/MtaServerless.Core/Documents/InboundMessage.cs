@@ -43,6 +43,7 @@ public sealed record EnvelopeRecipient(
 /// <param name="Protocol">The RFC 3848 <c>with</c> keyword: SMTP, ESMTP, ESMTPS, ESMTPA or ESMTPSA.</param>
 /// <param name="Tls">The negotiated protocol and cipher, when the session was encrypted.</param>
 /// <param name="Submission">It came in on a submission listener (RFC 6409), where a message lacking a Message-ID or a Date gets one.</param>
+/// <param name="Trusted">The client is in <c>Edge:TrustedNetworks</c>: a relay of ours, whose mail is signed like a logged-in user's.</param>
 public sealed record SessionInfo(
     string ClientAddress,
     string Helo,
@@ -52,4 +53,10 @@ public sealed record SessionInfo(
     string EdgeHost,
     string? Tls = null,
     string? AuthUser = null,
-    bool Submission = false);
+    bool Submission = false,
+    bool Trusted = false)
+{
+    /// <summary>Mail from our own users (logged in, or relayed by a trusted network): signed with the keys of its <c>From:</c> domain.</summary>
+    [JsonIgnore]
+    public bool FromOurUser => AuthUser is not null || Trusted;
+}

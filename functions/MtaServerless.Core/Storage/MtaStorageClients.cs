@@ -44,6 +44,8 @@ public sealed class MtaStorageClients
 
     public TableClient Deliveries => Tables.GetTableClient(StorageNames.DeliveriesTable);
 
+    public TableClient DkimKeys => Tables.GetTableClient(StorageNames.DkimKeysTable);
+
     /// <param name="counter">Counts every request of these clients, when a benchmark asks.</param>
     /// <param name="retry">The retry settings; the Azure SDK's defaults when null.</param>
     public static MtaStorageClients FromConnectionString(string connectionString, StorageTransactionCounter? counter = null, StorageRetry? retry = null) => new(

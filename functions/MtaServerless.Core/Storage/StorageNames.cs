@@ -20,12 +20,15 @@ public static class StorageNames
     public const string UsersTable = "users";
     public const string DeliveriesTable = "deliveries";
 
+    /// <summary>The DKIM keys of each sender domain: selectors, algorithms and public keys; the private keys live in a key store.</summary>
+    public const string DkimKeysTable = "dkimkeys";
+
     public static IReadOnlyList<string> Containers { get; } = [SpoolContainer, MailboxesContainer];
 
     public static IReadOnlyList<string> Queues { get; } =
         [InboundQueue, DeliveryQueue, InboundQueue + PoisonSuffix, DeliveryQueue + PoisonSuffix];
 
-    public static IReadOnlyList<string> Tables { get; } = [RoutesTable, UsersTable, DeliveriesTable];
+    public static IReadOnlyList<string> Tables { get; } = [RoutesTable, UsersTable, DeliveriesTable, DkimKeysTable];
 
     /// <summary>Spool blobs are grouped by day so a lifecycle rule and a sweeper can work a day at a time.</summary>
     public static string SpoolBlobName(string messageId, DateTimeOffset receivedAt) =>

@@ -55,22 +55,23 @@ public sealed partial class DeliverStage(
             return;
         }
 
-        await DeliverHeldAsync(task, leased, cancellationToken).ConfigureAwait(false);
+        await DeliverHeldAsync(task, leased, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The first attempt, run by Ingest as it writes the records already leased to it: no task goes through the
     /// <c>delivery</c> queue and no record is read, which saves a queue hop's latency and five storage transactions.
     /// </summary>
-    public async Task FirstAttemptAsync(DeliveryTask task, LeaseSet leased, CancellationToken cancellationToken)
+    /// <param name="downloaded">The message as Ingest read it to sign it (the task's headers in front), so that it is not read twice; null to read it here.</param>
+    public async Task FirstAttemptAsync(DeliveryTask task, LeaseSet leased, StoredMessage? downloaded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         using var activity = MtaTelemetry.StartFromQueue("mta.deliver", task.Id, task.TraceParent)?.SetTag("mta.attempt", task.Attempt);
-        await DeliverHeldAsync(task, leased, cancellationToken).ConfigureAwait(false);
+        await DeliverHeldAsync(task, leased, downloaded, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Delivers the recipients this run holds and records their results.</summary>
-    private async Task DeliverHeldAsync(DeliveryTask task, LeaseSet leased, CancellationToken cancellationToken)
+    private async Task DeliverHeldAsync(DeliveryTask task, LeaseSet leased, StoredMessage? downloaded, CancellationToken cancellationToken)
     {
         // Accepted by a next hop in an earlier run that could not write it: recorded now, never relayed again.
         var results = leased.Held.Where(l => l.PreviousStatus == DeliveryStatus.Sent).Select(AlreadySent).ToList();
@@ -85,7 +86,7 @@ public sealed partial class DeliverStage(
         {
             try
             {
-                await DispatchAsync(task, toSend, leased.HeldUntil, results, cancellationToken).ConfigureAwait(false);
+                await DispatchAsync(task, toSend, leased.HeldUntil, downloaded, results, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -118,7 +119,7 @@ public sealed partial class DeliverStage(
     /// into <paramref name="results"/>. After the first, a hop starts only while the lease can hold it and the
     /// host is not stopping; the others are postponed to the next attempt.
     /// </summary>
-    private async Task DispatchAsync(DeliveryTask task, IReadOnlyList<Lease> held, DateTimeOffset heldUntil, List<RelayResult> results, CancellationToken cancellationToken)
+    private async Task DispatchAsync(DeliveryTask task, IReadOnlyList<Lease> held, DateTimeOffset heldUntil, StoredMessage? downloaded, List<RelayResult> results, CancellationToken cancellationToken)
     {
         var table = await routes.GetAsync(cancellationToken).ConfigureAwait(false);
         var routed = held
@@ -138,7 +139,9 @@ public sealed partial class DeliverStage(
         }
 
         var records = held.ToDictionary(l => l.Recipient, l => l.Record, StringComparer.Ordinal);
-        await using var stored = await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false);
+        // Only what this run read is its to dispose; a copy it was given belongs to the caller.
+        await using var read = downloaded is null ? await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false) : null;
+        var stored = read ?? downloaded!;
         for (var i = 0; i < hops.Count; i++)
         {
             var (route, domain) = hops[i].Key;

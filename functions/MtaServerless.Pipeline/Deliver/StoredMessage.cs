@@ -15,8 +15,8 @@ public sealed class StoredMessage : IAsyncDisposable
 {
     private const int BufferSize = 81920;
 
-    private readonly byte[] _traceHeaders;
     private readonly FileStream _file;
+    private byte[] _traceHeaders;
     /// <summary>The parsed message reads its content from the source as long as the message is used.</summary>
     private (ChainedStream Source, MimeMessage Message)? _parsed;
 
@@ -29,7 +29,7 @@ public sealed class StoredMessage : IAsyncDisposable
     }
 
     /// <summary>Our header fields, CRLF-terminated, that go in front of the stored bytes.</summary>
-    public string TraceHeaders { get; }
+    public string TraceHeaders { get; private set; }
 
     public MessageShape Shape { get; }
 
@@ -51,6 +51,24 @@ public sealed class StoredMessage : IAsyncDisposable
             await file.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Puts header fields made from the message itself (its DKIM signatures) in front of the trace headers, before
+    /// anything is sent. They are ASCII, so the message's <see cref="Shape"/> stays; a parse made before them is dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The fields are not ASCII.</exception>
+    public async Task PrependAsync(string fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (!System.Text.Ascii.IsValid(fields))
+        {
+            throw new ArgumentException("Header fields we make are ASCII.", nameof(fields));
+        }
+
+        await DropParsedAsync().ConfigureAwait(false);
+        TraceHeaders = fields + TraceHeaders;
+        _traceHeaders = Encoding.UTF8.GetBytes(TraceHeaders);
     }
 
     /// <summary>The stored bytes alone, from the start.</summary>
@@ -108,13 +126,18 @@ public sealed class StoredMessage : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await DropParsedAsync().ConfigureAwait(false);
+        await _file.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task DropParsedAsync()
+    {
         if (_parsed is { } parsed)
         {
+            _parsed = null;
             parsed.Message.Dispose();
             await parsed.Source.DisposeAsync().ConfigureAwait(false);
         }
-
-        await _file.DisposeAsync().ConfigureAwait(false);
     }
 
     private static async Task<StoredMessage> OpenAsync(FileStream file, string traceHeaders, CancellationToken cancellationToken)

@@ -23,15 +23,7 @@ public sealed partial class MxResolver
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
-        var servers = ParseNameServers(settings.NameServers);
-        var lookup = servers.Count > 0 ? new LookupClientOptions(servers.ToArray()) : new LookupClientOptions();
-        lookup.UseCache = false;
-        lookup.Timeout = settings.DnsTimeout;
-        lookup.Retries = 1;
-        lookup.ThrowDnsErrors = false;
-        lookup.ContinueOnDnsError = false;
-        lookup.UseTcpFallback = true;
-        _dns = new LookupClient(lookup);
+        _dns = DnsLookup.Create(settings.NameServers, settings.DnsTimeout);
         _logger = logger;
         _maxHosts = settings.MaxHostsTried;
         _budget = settings.DnsTimeout * PipelineOptions.DnsTimeoutsPerResolution;
@@ -143,13 +135,6 @@ public sealed partial class MxResolver
     }
 
     private static bool IsRoot(DnsString exchange) => exchange.Value is "." or "";
-
-    private static List<IPEndPoint> ParseNameServers(string servers) =>
-        servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => IPEndPoint.TryParse(s, out var endpoint)
-                ? (endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint)
-                : throw new FormatException($"Name server '{s}' is not an address or address:port."))
-            .ToList();
 
     [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "DNS {Type} query for {Name} failed: {Error}")]
     private static partial void LogDnsError(ILogger logger, string name, QueryType type, string error);

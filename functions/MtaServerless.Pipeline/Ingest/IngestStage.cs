@@ -10,13 +10,14 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
+using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Pipeline.Routing;
 using MtaServerless.Pipeline.Sweep;
 
 namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
-/// The stage behind the <c>inbound</c> queue: builds the trace header, stops mail loops, routes every
+/// The stage behind the <c>inbound</c> queue: builds the trace header, signs our users' mail (DKIM), stops mail loops, routes every
 /// recipient, writes the message's entry in the sweeper's index and the per-recipient records (leased to
 /// this run), makes the first delivery attempt itself, and reports the recipients that failed here in one
 /// DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
@@ -29,6 +30,7 @@ public sealed partial class IngestStage(
     DueIndex index,
     DeliveryLeases leases,
     DeliverStage deliver,
+    DkimMessageSigner signer,
     BounceSender bounces,
     IOptions<PipelineOptions> options,
     TimeProvider time,
@@ -56,7 +58,9 @@ public sealed partial class IngestStage(
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        var headers = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
+        // Before the template: every task made from it, now or by a replay or the sweeper, sends the same signature.
+        await using var signed = await signer.SignAsync(message, ReceivedHeader.Build(message) + SubmissionHeaders.Build(message), cancellationToken).ConfigureAwait(false);
+        var headers = signed.Headers;
         var template = new DeliveryTask(
             message.Id,
             message.Blob,
@@ -69,7 +73,8 @@ public sealed partial class IngestStage(
             MtaTelemetry.TraceParentFor(activity, message.TraceParent),
             message.Envelope.Ret,
             message.Envelope.EnvId,
-            Body: message.Envelope.Body);
+            Body: message.Envelope.Body,
+            Dkim: signed.Status);
         if (planned.Any(p => p.Hop is not null))
         {
             // Before the records: every recipient row that is not final has its entry, whatever happens next.
@@ -103,7 +108,7 @@ public sealed partial class IngestStage(
         {
             // A first attempt that fails records what it decided, gives back the rest and fails this run: the queue runs
             // it again, and the replay finds those rows pending and queues them, due when their lease ends.
-            await deliver.FirstAttemptAsync(template with { Recipients = held.Select(l => l.Recipient).ToList() }, firstAttempt with { Held = held }, cancellationToken).ConfigureAwait(false);
+            await deliver.FirstAttemptAsync(template with { Recipients = held.Select(l => l.Recipient).ToList() }, firstAttempt with { Held = held }, signed.Stored, cancellationToken).ConfigureAwait(false);
         }
 
         // The failures decided here whose DSN is still owed: this run's, or those of an earlier run that crashed

@@ -40,7 +40,7 @@ public sealed partial class DeliveryEvents : IDisposable
         {
             var latency = now - task.FirstAttemptAt;
             _latency.Record(latency.TotalSeconds);
-            LogDelivered(_events, task.Id, protectedRecipient, host, code, status, task.Attempt, (long)latency.TotalMilliseconds, tls ?? "none");
+            LogDelivered(_events, task.Id, protectedRecipient, host, code, status, task.Attempt, (long)latency.TotalMilliseconds, tls ?? "none", DkimStatusNames.ToName(task.Dkim));
         }
         else if (outcome.IsTransient)
         {
@@ -67,8 +67,8 @@ public sealed partial class DeliveryEvents : IDisposable
     public void Dispose() => _meter.Dispose();
 
     [LoggerMessage(EventId = 6010, EventName = TelemetryNames.RecipientDelivered, Level = LogLevel.Information,
-        Message = "Message {MessageId} delivered to {Recipient} by {RemoteHost}: {ReplyCode} {EnhancedStatusCode}, attempt {Attempt}, {LatencyMs} ms after acceptance, TLS {Tls}")]
-    private static partial void LogDelivered(ILogger logger, string messageId, string recipient, string remoteHost, int replyCode, string enhancedStatusCode, int attempt, long latencyMs, string tls);
+        Message = "Message {MessageId} delivered to {Recipient} by {RemoteHost}: {ReplyCode} {EnhancedStatusCode}, attempt {Attempt}, {LatencyMs} ms after acceptance, TLS {Tls}, DKIM {Dkim}")]
+    private static partial void LogDelivered(ILogger logger, string messageId, string recipient, string remoteHost, int replyCode, string enhancedStatusCode, int attempt, long latencyMs, string tls, string dkim);
 
     [LoggerMessage(EventId = 6011, EventName = TelemetryNames.RecipientDeferred, Level = LogLevel.Information,
         Message = "Message {MessageId} for {Recipient} deferred by {RemoteHost}: {ReplyCode} {EnhancedStatusCode}, attempt {Attempt}, next at {NextAttemptUtc}")]

@@ -40,6 +40,9 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public Sweeper Sweeper => _services.GetRequiredService<Sweeper>();
 
+    public T Service<T>()
+        where T : notnull => _services.GetRequiredService<T>();
+
     public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         await azurite.Storage.Delivery.ClearMessagesAsync();
@@ -89,19 +92,34 @@ internal sealed class PipelineHarness : IAsyncDisposable
     }
 
     /// <summary>A message accepted now (by the harness's clock) and spooled, with <paramref name="route"/> as the routes table's only route.</summary>
+    /// <param name="stored">The spooled bytes; <see cref="StoredMessage"/> by default.</param>
+    /// <param name="submittedBy">The login of a submission, whose mail is ours to sign; by default the message came from the internet to the mx listener.</param>
     /// <returns>Its document on the <c>inbound</c> queue, for Ingest.</returns>
-    public async Task<InboundMessage> AcceptAsync(Route route, IReadOnlyList<string> recipients)
+    public async Task<InboundMessage> AcceptAsync(Route route, IReadOnlyList<string> recipients, byte[]? stored = null, string? submittedBy = null)
     {
         await UseRouteAsync(route);
         var id = Guid.CreateVersion7().ToString("N");
         var arrived = _time.GetUtcNow();
         var blob = StorageNames.SpoolBlobName(id, arrived);
-        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(System.Text.Encoding.UTF8.GetBytes(StoredMessage)));
+        await Storage.Spool.GetBlobClient(blob).UploadAsync(new BinaryData(stored ?? System.Text.Encoding.UTF8.GetBytes(StoredMessage)));
+        var session = submittedBy is null
+            ? new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test")
+            : new SessionInfo("192.0.2.1", "client.test", "ESMTPSA", "submission", arrived, "edge.test", AuthUser: submittedBy, Submission: true);
         return new InboundMessage(
             id,
             blob,
-            new Envelope(Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
-            new SessionInfo("192.0.2.1", "client.test", "ESMTP", "mx", arrived, "edge.test"));
+            new Envelope(submittedBy ?? Sender, recipients.Select(r => new EnvelopeRecipient(r)).ToList()),
+            session,
+            HasMessageId: stored is null || Has(stored, "Message-ID:"),
+            HasDate: stored is not null && Has(stored, "Date:"));
+    }
+
+    /// <summary>Whether the header section has the field, as the edge tells Ingest.</summary>
+    private static bool Has(byte[] stored, string field)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(stored);
+        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return ("\r\n" + (end < 0 ? text : text[..end])).Contains("\r\n" + field, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The sweeper's index, entry by entry.</summary>

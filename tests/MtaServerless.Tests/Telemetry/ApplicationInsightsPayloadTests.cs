@@ -38,6 +38,8 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         var delivered = Assert.Single(Local.Events(TelemetryNames.RecipientDelivered, run.MessageId));
         Assert.Equal(("c***@retry.test", "250", "2.0.0", "2", "none"), (delivered.Dimension("Recipient"), delivered.Dimension("ReplyCode"), delivered.Dimension("EnhancedStatusCode"), delivered.Dimension("Attempt"), delivered.Dimension("Tls")));
         Assert.InRange(long.Parse(delivered.Dimension("LatencyMs")!, CultureInfo.InvariantCulture), 1000, 90_000);
+        // A submission, but no domain has a DKIM key here.
+        Assert.Equal("no-key", delivered.Dimension("Dkim"));
         var bounced = Assert.Single(Local.Events(TelemetryNames.RecipientBounced, run.MessageId));
         Assert.Equal(("d***@bounce.test", "127.0.0.1", "550", "5.1.1", "1"), (bounced.Dimension("Recipient"), bounced.Dimension("RemoteHost"), bounced.Dimension("ReplyCode"), bounced.Dimension("EnhancedStatusCode"), bounced.Dimension("Attempt")));
         var deferred = Local.Events(TelemetryNames.RecipientDeferred, run.MessageId).ToList();

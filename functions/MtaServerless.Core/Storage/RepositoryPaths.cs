@@ -1,8 +1,8 @@
-namespace MtaServerless.LocalRunner;
+namespace MtaServerless.Core.Storage;
 
 public static class RepositoryPaths
 {
-    /// <summary>The repository's <c>infra/</c> folder (it pins Azurite), found upwards from the working directory or the program.</summary>
+    /// <summary>The repository's <c>infra/</c> folder (it pins Azurite; the local data, <c>.local/</c>, is beside it), found upwards from the working directory or the program.</summary>
     public static string FindInfraDirectory()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

@@ -1,0 +1,115 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Mail;
+using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Deliver;
+
+namespace MtaServerless.Pipeline.Dkim;
+
+/// <summary>
+/// Signs our users' mail (logged in, or from a trusted network) once, in Ingest, with the keys of its <c>From:</c>
+/// domain. The signature covers what the receiver sees after it: our trace headers (the Date and Message-ID a
+/// submission gets from us among them) and the stored bytes, unchanged; it goes into the delivery task's headers, so
+/// every attempt, retry and re-drive sends the same one, and the blob is never rewritten.
+/// </summary>
+/// <remarks>
+/// Signing reads the blob, which the first attempt reads anyway: it gets this copy, so a message Ingest relays at once
+/// is read once. Mail that is not ours, and every message while no domain has a key, is not read here at all.
+/// </remarks>
+public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKeyring keyring, ILogger<DkimMessageSigner> logger)
+{
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
+
+    /// <param name="traceHeaders">Our trace headers, which go between the signatures and the stored bytes.</param>
+    public async Task<SignedMessage> SignAsync(InboundMessage message, string traceHeaders, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!message.Session.FromOurUser)
+        {
+            return new SignedMessage(traceHeaders, DkimStatus.NotOurs, null);
+        }
+
+        if (!await keyring.AnyAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return new SignedMessage(traceHeaders, DkimStatus.NoKey, null);
+        }
+
+        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var parsed = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
+            if (FromDomain(parsed) is not { } domain)
+            {
+                LogNoFromDomain(logger, message.Id);
+                return new SignedMessage(traceHeaders, DkimStatus.NoFromDomain, stored);
+            }
+
+            var keys = await keyring.SigningKeysAsync(domain, cancellationToken).ConfigureAwait(false);
+            if (keys.Count == 0)
+            {
+                LogNoKey(logger, message.Id, domain);
+                return new SignedMessage(traceHeaders, DkimStatus.NoKey, stored);
+            }
+
+            var fields = SignedHeaderFields.For(parsed);
+            var signatures = new StringBuilder();
+            foreach (var key in keys)
+            {
+                key.SignerFor(message.Session.ReceivedAt).Sign(parsed, fields);
+                // The signer puts its field on top of the parsed message; it is taken from there as the wire will carry it.
+                signatures.Append(Serialize(parsed.Headers[0]));
+                LogSigned(logger, message.Id, key.ToString());
+            }
+
+            await stored.PrependAsync(signatures.ToString()).ConfigureAwait(false);
+            return new SignedMessage(stored.TraceHeaders, DkimStatus.Signed, stored);
+        }
+        catch
+        {
+            await stored.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The domain of the one <c>From:</c> field's mailboxes, when they share one (RFC 5322 allows several; DMARC then has no one domain either).</summary>
+    private static string? FromDomain(MimeMessage message)
+    {
+        if (message.Headers.Count(h => h.Id == HeaderId.From) != 1)
+        {
+            return null;
+        }
+
+        var domains = message.From.Mailboxes
+            .Select(m => DomainName.TryNormalize(m.Domain ?? string.Empty, out var domain) ? domain : null)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return domains is [{ } only] ? only : null;
+    }
+
+    private static string Serialize(Header field)
+    {
+        var headers = new HeaderList { field };
+        using var bytes = new MemoryStream();
+        headers.WriteTo(WireFormat, bytes);
+        // A header list ends with the empty line that ends a header section; ours go in front of further fields.
+        return Encoding.ASCII.GetString(bytes.GetBuffer(), 0, (int)bytes.Length - "\r\n".Length);
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    [LoggerMessage(EventId = 3511, Level = LogLevel.Debug, Message = "Message {MessageId} signed with {Key}")]
+    private static partial void LogSigned(ILogger logger, string messageId, string key);
+
+    [LoggerMessage(EventId = 3512, Level = LogLevel.Information, Message = "Message {MessageId} goes out unsigned: its From domain {Domain} has no DKIM key")]
+    private static partial void LogNoKey(ILogger logger, string messageId, string domain);
+
+    [LoggerMessage(EventId = 3513, Level = LogLevel.Information, Message = "Message {MessageId} goes out unsigned: its header section names no one From domain")]
+    private static partial void LogNoFromDomain(ILogger logger, string messageId);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# dkimpy, the independent DKIM verifier of the tests, from apt: Debian's python3-dkim with PyNaCl for ed25519-sha256
+# (RFC 8463) and dnspython, for the system's /usr/bin/python3 (not a python3 of some other installation on PATH).
+#
+#   dkimpy.sh install                     installs them from apt when missing (as root)
+#   dkimpy.sh verify ADDRESS:PORT         verifies every DKIM-Signature of the message on standard input,
+#                                         looking the keys up on that DNS server only
+set -euo pipefail
+
+python=/usr/bin/python3
+
+install_dkimpy() {
+  if [[ -x $python ]] && $python -c 'import dkim, nacl, dns.resolver' 2>/dev/null; then
+    return
+  fi
+  packages=(python3 python3-dkim python3-nacl python3-dnspython)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; }
+}
+
+case "${1:-}" in
+  install) install_dkimpy ;;
+  verify) exec $python "$(dirname "$0")/dkim-verify.py" "$2" ;;
+  *) echo "usage: $0 install | verify ADDRESS:PORT" >&2; exit 2 ;;
+esac
