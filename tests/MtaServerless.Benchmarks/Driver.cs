@@ -122,10 +122,10 @@ internal static class Driver
         };
         if (concurrentRuns is { } runs)
         {
-            // The engine takes a batch while fewer than newBatchThreshold run: batches of a fifth make the last one land on the total.
-            var batch = Math.Min(32, Math.Max(1, runs / 5));
-            environment["AzureFunctionsJobHost__extensions__queues__batchSize"] = batch.ToString(CultureInfo.InvariantCulture);
-            environment["AzureFunctionsJobHost__extensions__queues__newBatchThreshold"] = (runs - batch).ToString(CultureInfo.InvariantCulture);
+            // The engine receives another batch (up to 32, whatever the queue holds) while at most newBatchThreshold
+            // messages run: with the threshold one short of the total, every message is taken while the others are held.
+            environment["AzureFunctionsJobHost__extensions__queues__batchSize"] = "32";
+            environment["AzureFunctionsJobHost__extensions__queues__newBatchThreshold"] = (runs - 1).ToString(CultureInfo.InvariantCulture);
         }
 
         return environment;

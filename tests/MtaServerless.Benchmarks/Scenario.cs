@@ -18,7 +18,8 @@ internal sealed record ScenarioResult(
     double AzuriteCpuSeconds,
     HostReport AtStart,
     HostReport AtEnd,
-    int ConsoleLines)
+    int ConsoleLines,
+    double Load1)
 {
     public double MtaCpuMs => AtEnd.CpuSeconds * 1000 / Messages;
 
@@ -34,7 +35,7 @@ internal sealed record ScenarioResult(
         CultureInfo.InvariantCulture,
         $"""
         [{Scenario}, run {Run}] {Messages} messages: accepted {AcceptedPerSecond:F1} msg/s, delivered {DeliveredPerSecond:F1} msg/s; 250 -> delivered p50 {P50:F0} ms, p99 {P99:F0} ms; missing {Missing}, duplicates {Duplicates}
-          CPU ms per message: MTA {MtaCpuMs:F2}, driver (clients + sink) {DriverCpuMs:F2}, Azurite {AzuriteCpuMs:F2}; MTA working set {Mib(AtStart.WorkingSet)} MiB at start, peak {Mib(AtEnd.PeakWorkingSet)} MiB; host console lines {ConsoleLines}
+          CPU ms per message: MTA {MtaCpuMs:F2}, driver (clients + sink) {DriverCpuMs:F2}, Azurite {AzuriteCpuMs:F2}; MTA working set {Mib(AtStart.WorkingSet)} MiB at start, peak {Mib(AtEnd.PeakWorkingSet)} MiB; host console lines {ConsoleLines}; load1 before {Load1:F2}
           storage per message: ours {OursPerMessage:F2} ({Breakdown(AtEnd.Ours, Messages)}); queue engine {EnginePerMessage:F2} ({Breakdown(AtEnd.Engine, Messages)})
         """);
 
@@ -58,6 +59,8 @@ internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, int az
     public async Task<ScenarioResult> RunAsync(string scenario, int run, Func<int, Task<IReadOnlyList<Sent>>> load)
     {
         await AzuriteIdleAsync();
+        // The machine's load before the measurement: anything else running shows here.
+        var load1 = double.Parse((await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[0], CultureInfo.InvariantCulture);
         var atStart = await host.ResetAsync();
         var consoleLines = host.ConsoleLines;
         var driverCpu = CpuSeconds(Environment.ProcessId);
@@ -86,7 +89,8 @@ internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, int az
             CpuSeconds(azuritePid) - azuriteCpu,
             atStart,
             atEnd,
-            host.ConsoleLines - consoleLines);
+            host.ConsoleLines - consoleLines,
+            load1);
         Console.WriteLine(result);
         return result;
     }
