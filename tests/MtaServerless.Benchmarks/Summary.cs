@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MtaServerless.Benchmarks;
 
-/// <summary>The measured scenarios' names, which the summary and tests/bench/pipeline-benchmark.sh read.</summary>
+/// <summary>The measured scenarios' names: the summary finds the runs for its RESULT lines by them.</summary>
 internal sealed record Labels(string Single, string Multi, string Idle, string Relays)
 {
     public static Labels For(DriverSettings settings) => new(
