@@ -27,6 +27,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>Azurite's own process while it runs, for a benchmark that counts its CPU apart from the MTA's.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     public static async Task<AzuriteProcess> StartAsync(AzuriteSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);

@@ -27,7 +27,7 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly Task _running;
     private readonly RecordingStore _store;
 
-    private SmtpSink(int port, Func<int, SmtpResponse> replyToData)
+    private SmtpSink(int port, Func<int, CancellationToken, Task<SmtpResponse>> replyToData)
     {
         Port = port;
         _store = new RecordingStore(replyToData);
@@ -54,7 +54,11 @@ public sealed class SmtpSink : IAsyncDisposable
 
     /// <param name="replyToData">Given the 1-based number of this end-of-data, the reply to send; default 250.</param>
     public static SmtpSink Start(Func<int, SmtpResponse>? replyToData = null) =>
-        new(AzuriteProcess.FreePorts().Blob, replyToData ?? (_ => SmtpResponse.Ok));
+        new(AzuriteProcess.FreePorts().Blob, (attempt, _) => Task.FromResult(replyToData?.Invoke(attempt) ?? SmtpResponse.Ok));
+
+    /// <param name="replyToData">As above, but the reply may wait: a benchmark holds replies to keep relays in flight.</param>
+    public static SmtpSink Start(Func<int, CancellationToken, Task<SmtpResponse>> replyToData) =>
+        new(AzuriteProcess.FreePorts().Blob, replyToData);
 
     public static SmtpResponse Reply(int code, string text) => new((SmtpReplyCode)code, text);
 
@@ -91,7 +95,7 @@ public sealed class SmtpSink : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class RecordingStore(Func<int, SmtpResponse> replyToData) : MessageStore
+    private sealed class RecordingStore(Func<int, CancellationToken, Task<SmtpResponse>> replyToData) : MessageStore
     {
         private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
         private readonly ConcurrentQueue<ReceivedMail> _offered = new();
@@ -103,21 +107,22 @@ public sealed class SmtpSink : IAsyncDisposable
 
         public int Attempts => Volatile.Read(ref _attempts);
 
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
-            var reply = replyToData(Interlocked.Increment(ref _attempts));
+            // Taken at end-of-data, before a reply that may wait: the arrival time and the bytes as they came.
             // SmtpServer counts the CRLF before the final dot as part of the terminator; RFC 5321 4.1.1.4 says it ends the last line.
             var mail = new ReceivedMail(
                 transaction.From.AsAddress(),
                 transaction.To.Select(to => to.AsAddress()).ToList(),
                 [.. buffer.ToArray(), (byte)'\r', (byte)'\n']);
             _offered.Enqueue(mail);
+            var reply = await replyToData(Interlocked.Increment(ref _attempts), cancellationToken).ConfigureAwait(false);
             if (reply.ReplyCode == SmtpReplyCode.Ok)
             {
                 _accepted.Enqueue(mail);
             }
 
-            return Task.FromResult(reply);
+            return reply;
         }
     }
 }

@@ -30,54 +30,9 @@ WARMUP=${WARMUP:-5000}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PROJECT=$ROOT/tests/MtaServerless.EdgeBenchmark
 BENCH=$PROJECT/bin/Release/net10.0/MtaServerless.EdgeBenchmark
-HZ=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/edge-bench.XXXXXX)
 chmod 755 "$WORK"
-PIDS=()
-POSTFIX_DIR=""
-
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-cleanup() {
-  set +e
-  if [[ -n "$POSTFIX_DIR" && -f "$POSTFIX_DIR/queue/pid/master.pid" ]]; then
-    postfix -c "$POSTFIX_DIR/etc" stop >/dev/null 2>&1
-  fi
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.2
-  done
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-# utime+stime (ticks) of the given PIDs
-ticks() {
-  local total=0 pid f
-  for pid in "$@"; do
-    f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-    set -- $f
-    total=$((total + ${12} + ${13}))
-  done
-  echo $total
-}
-
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 did not open" >&2; return 1
-}
+source "$ROOT/tests/bench/lib.sh"
 
 # ---------------------------------------------------------------- Postfix (smtp-source, smtp-sink, smtpd)
 log "postfix from apt when missing (no configuration, not started)"
@@ -88,45 +43,12 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   dotnet build -c Release "$PROJECT" -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
 fi
 
-SINK_C=$(free_port)
-smtp-sink -u postfix 127.0.0.1:"$SINK_C" 1024 &
-PID_C=$!; PIDS+=("$PID_C")
-SINK_D=$(free_port)
-smtp-sink -u postfix 127.0.0.1:"$SINK_D" 1024 &
-PID_SINK_D=$!; PIDS+=("$PID_SINK_D")
+start_smtp_sink; SINK_C=$SINK_PORT; PID_C=$SINK_PID
+start_smtp_sink; SINK_D=$SINK_PORT
 
 PORT_D=$(free_port)
-POSTFIX_DIR=$WORK/postfix
-"$ROOT/tests/postfix/postfix-instance.sh" create "$POSTFIX_DIR" "$PORT_D" <<EOF
-myhostname = postfix.bench.invalid
-mydomain = bench.invalid
-relayhost = [127.0.0.1]:$SINK_D
-default_process_limit = 300
-# keep every daemon alive through a run, so its CPU time stays readable in /proc
-max_idle = 3600s
-max_use = 1000000
-EOF
-
-postfix -c "$POSTFIX_DIR/etc" start >"$WORK/postfix-start.log" 2>&1 || { cat "$WORK/postfix-start.log"; exit 1; }
-wait_port "$PORT_D"
-PID_D=$(tr -d ' ' <"$POSTFIX_DIR/queue/pid/master.pid")
-PIDS+=("$PID_D")
-
-postfix_procs() { echo "$PID_D"; pgrep -P "$PID_D" || true; }
-# Postfix CPU: every daemon of the instance, plus what the master reaped from exited ones; "recv" leaves out the smtp(8) delivery agents.
-postfix_ticks() {
-  local total recv pid f comm
-  f=$(sed 's/.*) //' "/proc/$PID_D/stat"); set -- $f
-  total=$((${12} + ${13} + ${14} + ${15})); recv=$total
-  for pid in $(pgrep -P "$PID_D"); do
-    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-    f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue; set -- $f
-    total=$((total + ${12} + ${13}))
-    [[ "$comm" == smtp ]] || recv=$((recv + ${12} + ${13}))
-  done
-  echo "$total $recv"
-}
-postfix_queue_empty() { [[ -z "$(find "$POSTFIX_DIR/queue/incoming" "$POSTFIX_DIR/queue/active" "$POSTFIX_DIR/queue/maildrop" -type f 2>/dev/null | head -1)" ]]; }
+start_postfix "$PORT_D" "$SINK_D" </dev/null
+PID_D=$POSTFIX_PID
 
 # ---------------------------------------------------------------- the two edges
 # The edge's runtime environment as the image sets it (ENV lines of edge/Dockerfile), so that what is measured is what is deployed.
@@ -146,7 +68,6 @@ start_edge() { # mode -> sets EDGE_PID EDGE_PORT EDGE_AZ
 }
 start_edge azurite; PID_A=$EDGE_PID; PORT_A=$EDGE_PORT; PID_AZ=$EDGE_AZ; CONN_AZ=$EDGE_AZ_CONN
 start_edge discard; PID_B=$EDGE_PID; PORT_B=$EDGE_PORT
-wait_port "$SINK_C"; wait_port "$SINK_D"
 log "edge environment (from edge/Dockerfile): ${EDGE_ENV[*]}"
 log "servers: (a) edge+azurite pid $PID_A port $PORT_A (azurite pid $PID_AZ); (b) edge+discard pid $PID_B port $PORT_B; (c) smtp-sink pid $PID_C port $SINK_C; (d) postfix master $PID_D port $PORT_D -> smtp-sink $SINK_D"
 
@@ -189,8 +110,8 @@ measure() { # target sessions messages run
     b) sleep 0.6; accepted=$(( $(committed discard) - c0 )); after=$(ticks "$PID_B") ;;
     c) accepted=$m; after=$(ticks "$PID_C") ;;
     d) accepted=$m
-       for _ in $(seq 1 600); do postfix_queue_empty && break; sleep 0.1; done  # deliveries to the sink finish inside the window
-       sleep 0.3; read -r after a2 < <(postfix_ticks) ;;
+       postfix_drain  # deliveries to the sink finish inside the window
+       read -r after a2 < <(postfix_ticks) ;;
   esac
   secs=$(echo "$end - $start" | bc -l)
   rate=$(echo "$accepted / $secs" | bc -l)
@@ -260,7 +181,6 @@ PER_CONN=$(echo "($RSS1 - $RSS0) / ($OPENED + ($OPENED == 0))" | bc -l)
 log "idle: opened $OPENED (failed $FAILED); VmRSS $RSS0 -> $RSS1 KiB; threads $THR0 -> $THR1; edge stats: $STATS_IDLE"
 
 # ---------------------------------------------------------------- summary
-median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2}'; }
 col() { awk -F'\t' -v t="$1" -v s="$2" -v c="$3" '$1 == t && $2 == s {print $c}' "$RESULTS" | median; }
 name() { case $1 in a) echo "(a) edge -> Azurite" ;; b) echo "(b) edge, discard spool" ;; c) echo "(c) smtp-sink" ;; d) echo "(d) Postfix smtpd -> smtp-sink" ;; esac; }
 
