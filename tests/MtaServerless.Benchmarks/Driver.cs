@@ -66,7 +66,7 @@ internal static class Driver
 
         await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, concurrentRuns: null)))
         {
-            var measure = new Measurement(host, arrivals, azuritePid);
+            var measure = new Measurement(host, arrivals, sink, azuritePid);
             results.Add(await measure.RunAsync("warm-up, 1 recipient", 0, port => Load.ConcurrentAsync(port, settings.Warmup, settings.Clients, single)));
             results.Add(await measure.RunAsync("warm-up, multi", 0, port => Load.ConcurrentAsync(port, Math.Max(settings.Warmup / 10, settings.Clients), settings.Clients, multi)));
             for (var run = 1; run <= settings.Runs; run++)
@@ -82,7 +82,7 @@ internal static class Driver
         // many relays wait for it: the working set of that many relays in flight, beside the host's baseline.
         await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, concurrentRuns: settings.Relays)))
         {
-            var measure = new Measurement(host, arrivals, azuritePid);
+            var measure = new Measurement(host, arrivals, sink, azuritePid);
             results.Add(await measure.RunAsync("memory warm-up", 0, port => Load.ConcurrentAsync(port, settings.MemoryWarmup, settings.Clients, single)));
             gate.Hold(settings.Relays);
             results.Add(await measure.RunAsync(labels.Relays, 1, port => Load.ConcurrentAsync(port, settings.Relays, settings.Relays, single)));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MtaServerless.Testing;
 
 namespace MtaServerless.Benchmarks;
 
@@ -19,7 +20,9 @@ internal sealed record ScenarioResult(
     HostReport AtStart,
     HostReport AtEnd,
     int ConsoleLines,
-    double Load1)
+    double Load1,
+    int SinkSessions,
+    int SinkTransactions)
 {
     public double MtaCpuMs => AtEnd.CpuSeconds * 1000 / Messages;
 
@@ -29,6 +32,9 @@ internal sealed record ScenarioResult(
 
     public double OursPerMessage => (double)AtEnd.Ours.Values.Sum() / Messages;
 
+    /// <summary>Relay transactions per connection the MTA opened to the sink: the connection pool's reuse.</summary>
+    public double TransactionsPerConnection => SinkSessions == 0 ? double.NaN : (double)SinkTransactions / SinkSessions;
+
     public double EnginePerMessage => (double)AtEnd.Engine.Values.Sum() / Messages;
 
     public override string ToString() => string.Create(
@@ -36,6 +42,7 @@ internal sealed record ScenarioResult(
         $"""
         [{Scenario}, run {Run}] {Messages} messages: accepted {AcceptedPerSecond:F1} msg/s, delivered {DeliveredPerSecond:F1} msg/s; 250 -> delivered p50 {P50:F0} ms, p99 {P99:F0} ms; missing {Missing}, duplicates {Duplicates}
           CPU ms per message: MTA {MtaCpuMs:F2}, driver (clients + sink) {DriverCpuMs:F2}, Azurite {AzuriteCpuMs:F2}; MTA working set {Mib(AtStart.WorkingSet)} MiB at start, peak {Mib(AtEnd.PeakWorkingSet)} MiB; host console lines {ConsoleLines}; load1 before {Load1:F2}
+          connections to the sink {SinkSessions} for {SinkTransactions} relay transactions ({TransactionsPerConnection:F1} per connection)
           storage per message: ours {OursPerMessage:F2} ({Breakdown(AtEnd.Ours, Messages)}); queue engine {EnginePerMessage:F2} ({Breakdown(AtEnd.Engine, Messages)})
         """);
 
@@ -46,7 +53,7 @@ internal sealed record ScenarioResult(
 }
 
 /// <summary>Runs a load against a host between a reset and a report of its counters, and waits for every delivery.</summary>
-internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, int azuritePid)
+internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, SmtpSink sink, int azuritePid)
 {
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMinutes(3);
 
@@ -65,6 +72,8 @@ internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, int az
         var consoleLines = host.ConsoleLines;
         var driverCpu = CpuSeconds(Environment.ProcessId);
         var azuriteCpu = CpuSeconds(azuritePid);
+        var sinkSessions = sink.Sessions;
+        var sinkTransactions = sink.DataAttempts;
         var started = DateTimeOffset.UtcNow;
         var sent = await load(host.Port);
         var delivered = await arrivals.WaitAsync(sent, DeliveryTimeout);
@@ -90,7 +99,9 @@ internal sealed class Measurement(MtaHostProcess host, Arrivals arrivals, int az
             atStart,
             atEnd,
             host.ConsoleLines - consoleLines,
-            load1);
+            load1,
+            sink.Sessions - sinkSessions,
+            sink.DataAttempts - sinkTransactions);
         Console.WriteLine(result);
         return result;
     }

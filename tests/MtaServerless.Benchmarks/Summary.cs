@@ -19,13 +19,13 @@ internal static class Summary
     {
         var scenarios = results.GroupBy(r => r.Scenario).ToList();
         Console.WriteLine();
-        Console.WriteLine("| scenario | runs | msgs/run | accepted msg/s | delivered msg/s | 250 -> delivered p50 / p99 | MTA CPU ms/msg | driver ms/msg | Azurite ms/msg | storage/msg ours + engine = total | MTA working set start / peak | host console lines | load1 before |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|---:|");
+        Console.WriteLine("| scenario | runs | msgs/run | accepted msg/s | delivered msg/s | 250 -> delivered p50 / p99 | MTA CPU ms/msg | driver ms/msg | Azurite ms/msg | storage/msg ours + engine = total | MTA working set start / peak | relay transactions per connection | host console lines | load1 before |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|---:|---:|");
         foreach (var runs in scenarios)
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {runs.Key} | {runs.Count()} | {runs.First().Messages} | {Median(runs, r => r.AcceptedPerSecond):F1} | {Median(runs, r => r.DeliveredPerSecond):F1} | {Median(runs, r => r.P50):F0} / {Median(runs, r => r.P99):F0} ms | {Median(runs, r => r.MtaCpuMs):F2} | {Median(runs, r => r.DriverCpuMs):F2} | {Median(runs, r => r.AzuriteCpuMs):F2} | {Median(runs, r => r.OursPerMessage):F2} + {Median(runs, r => r.EnginePerMessage):F2} = {Median(runs, r => r.OursPerMessage + r.EnginePerMessage):F2} | {Median(runs, r => ScenarioResult.Mib(r.AtStart.WorkingSet)):F0} / {Median(runs, r => ScenarioResult.Mib(r.AtEnd.PeakWorkingSet)):F0} MiB | {runs.Sum(r => r.ConsoleLines)} | {Median(runs, r => r.Load1):F2} |"));
+                $"| {runs.Key} | {runs.Count()} | {runs.First().Messages} | {Median(runs, r => r.AcceptedPerSecond):F1} | {Median(runs, r => r.DeliveredPerSecond):F1} | {Median(runs, r => r.P50):F0} / {Median(runs, r => r.P99):F0} ms | {Median(runs, r => r.MtaCpuMs):F2} | {Median(runs, r => r.DriverCpuMs):F2} | {Median(runs, r => r.AzuriteCpuMs):F2} | {Median(runs, r => r.OursPerMessage):F2} + {Median(runs, r => r.EnginePerMessage):F2} = {Median(runs, r => r.OursPerMessage + r.EnginePerMessage):F2} | {Median(runs, r => ScenarioResult.Mib(r.AtStart.WorkingSet)):F0} / {Median(runs, r => ScenarioResult.Mib(r.AtEnd.PeakWorkingSet)):F0} MiB | {Median(runs, r => r.TransactionsPerConnection):F1} | {runs.Sum(r => r.ConsoleLines)} | {Median(runs, r => r.Load1):F2} |"));
         }
 
         Console.WriteLine();

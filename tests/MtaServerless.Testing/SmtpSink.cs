@@ -26,6 +26,7 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
     private readonly RecordingStore _store;
+    private int _sessions;
 
     private SmtpSink(int port, Func<int, CancellationToken, Task<SmtpResponse>> replyToData)
     {
@@ -38,6 +39,7 @@ public sealed class SmtpSink : IAsyncDisposable
         var services = new ServiceProvider();
         services.Add(_store);
         _server = new SmtpServer.SmtpServer(options, services);
+        _server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = _server.StartAsync(_stop.Token);
     }
 
@@ -48,6 +50,9 @@ public sealed class SmtpSink : IAsyncDisposable
 
     /// <summary>How many times a client reached end-of-data, whatever the reply.</summary>
     public int DataAttempts => _store.Attempts;
+
+    /// <summary>How many SMTP sessions (connections) clients have opened.</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
 
     /// <summary>Every message a client sent to end-of-data, whatever the reply, in order.</summary>
     public IReadOnlyCollection<ReceivedMail> Offered => _store.Offered;

@@ -16,7 +16,7 @@ namespace MtaServerless.Pipeline.Sweep;
 /// its task poisoned, lost or stuck with a dead host: the sweeper makes a new task for it from the stored
 /// state and sends it through the normal path (idempotent, by the leases), where past the maximum lifetime
 /// it bounces with a DSN. Nothing else finishes such recipients. A sweep reads the index's due entries and,
-/// for each, its message's rows: when nothing is due it costs one query.
+/// its messages' rows, up to 15 messages per query: when nothing is due it costs one query.
 /// </summary>
 public sealed partial class Sweeper(
     MtaStorageClients storage,
@@ -32,27 +32,28 @@ public sealed partial class Sweeper(
     /// </summary>
     public static readonly TimeSpan RevisitAfter = TimeSpan.FromHours(12);
 
+    public const int MaxPartitionsPerQuery = 15;
+
     private readonly TimeSpan _sweepAfter = options.Value.SweepAfter;
 
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var result = new SweepResult();
-        var changes = new List<DueChange>();
+        var page = new List<DueEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var entry in index.DueAsync(now, cancellationToken).ConfigureAwait(false))
         {
             result.Entries++;
-            // A second entry of one message (an Ingest replay) goes; the first decides for both.
-            changes.Add(seen.Add(entry.MessageId) ? await SweepMessageAsync(entry, now, result, cancellationToken).ConfigureAwait(false) : new DueChange(entry, null));
-            if (changes.Count >= DueIndex.PageSize)
+            page.Add(entry);
+            if (page.Count >= DueIndex.PageSize)
             {
-                await index.ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
-                changes.Clear();
+                await SweepPageAsync(page, seen, now, result, cancellationToken).ConfigureAwait(false);
+                page.Clear();
             }
         }
 
-        await index.ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
+        await SweepPageAsync(page, seen, now, result, cancellationToken).ConfigureAwait(false);
         if (result.Entries > 0)
         {
             LogSwept(logger, result.Entries, result.Finished, result.Redriven);
@@ -61,17 +62,49 @@ public sealed partial class Sweeper(
         return result;
     }
 
-    private async Task<DueChange> SweepMessageAsync(DueEntry entry, DateTimeOffset now, SweepResult result, CancellationToken cancellationToken)
+    private async Task SweepPageAsync(IReadOnlyList<DueEntry> page, HashSet<string> seen, DateTimeOffset now, SweepResult result, CancellationToken cancellationToken)
     {
-        var pending = new List<DeliveryEntity>();
-        await foreach (var row in storage.Deliveries.QueryAsync<DeliveryEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {entry.MessageId}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var rows = await ReadRowsAsync(page.Select(e => e.MessageId).Where(id => !seen.Contains(id)).Distinct(StringComparer.Ordinal).ToList(), cancellationToken).ConfigureAwait(false);
+        var changes = new List<DueChange>(page.Count);
+        foreach (var entry in page)
         {
-            if (!row.IsFinal)
+            // A second entry of one message (an Ingest replay) goes; the first decides for both.
+            changes.Add(seen.Add(entry.MessageId)
+                ? await SweepMessageAsync(entry, rows.GetValueOrDefault(entry.MessageId, []), now, result, cancellationToken).ConfigureAwait(false)
+                : new DueChange(entry, null));
+        }
+
+        await index.ApplyAsync(changes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The recipients' rows of several messages per query (the Table service allows at most
+    /// <see cref="MaxPartitionsPerQuery"/> comparisons in a filter): most due messages are finished, and reading them
+    /// one query each would cost a transaction per message.
+    /// </summary>
+    private async Task<Dictionary<string, List<DeliveryEntity>>> ReadRowsAsync(IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, List<DeliveryEntity>>(StringComparer.Ordinal);
+        foreach (var chunk in messageIds.Chunk(MaxPartitionsPerQuery))
+        {
+            var filter = string.Join(" or ", chunk.Select(id => TableClient.CreateQueryFilter($"PartitionKey eq {id}")));
+            await foreach (var row in storage.Deliveries.QueryAsync<DeliveryEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                pending.Add(row);
+                if (!rows.TryGetValue(row.PartitionKey, out var message))
+                {
+                    rows[row.PartitionKey] = message = [];
+                }
+
+                message.Add(row);
             }
         }
 
+        return rows;
+    }
+
+    private async Task<DueChange> SweepMessageAsync(DueEntry entry, IReadOnlyList<DeliveryEntity> rows, DateTimeOffset now, SweepResult result, CancellationToken cancellationToken)
+    {
+        var pending = rows.Where(r => !r.IsFinal).ToList();
         if (pending.Count == 0)
         {
             result.Finished++;
