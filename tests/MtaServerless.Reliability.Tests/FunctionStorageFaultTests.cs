@@ -7,6 +7,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline.Sweep;
 using MtaServerless.Testing;
+using SmtpServer.Protocol;
 
 namespace MtaServerless.Reliability.Tests;
 
@@ -26,6 +27,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
     private readonly StorageFaultProxy _blob = new(azurite.BlobPort);
+    private readonly StorageFaultProxy _queue = new(azurite.QueuePort);
     private readonly StorageFaultProxy _table = new(azurite.TablePort);
     private readonly SmtpSink _sink = SmtpSink.Start();
     private QueueHostJson _hostJson = null!;
@@ -37,6 +39,12 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         IndexWrite,
         RecordsBatch,
         ResultWrite,
+
+        /// <summary>The retry's task, enqueued when the hop defers the first attempt.</summary>
+        DeliveryEnqueue,
+
+        /// <summary>A Deliver run's lease on the retried recipient.</summary>
+        LeaseWrite,
     }
 
     public async Task InitializeAsync()
@@ -59,6 +67,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         _hostJson.Dispose();
         await _sink.DisposeAsync();
         await _blob.DisposeAsync();
+        await _queue.DisposeAsync();
         await _table.DisposeAsync();
     }
 
@@ -84,6 +93,34 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
 
         Assert.True(times == FaultsInjected, $"{FaultsInjected} faults injected: {string.Join(" | ", _table.Requests.Concat(_blob.Requests))}");
         Assert.Equal((DeliveryStatus.Delivered, 1), (record.Status, CopiesAt(recipient)));
+    }
+
+    /// <summary>
+    /// The hop defers the first attempt, so the recipient goes the retry path (a delivery task, a Deliver run's lease);
+    /// faults there end in one copy too.
+    /// </summary>
+    [Theory]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.Drop, 1)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.DeliveryEnqueue, StorageFault.LoseResponse, 1)]
+    [InlineData(Request.LeaseWrite, StorageFault.InternalError, 1)]
+    [InlineData(Request.LeaseWrite, StorageFault.ServerBusy, FailsARun)]
+    [InlineData(Request.LeaseWrite, StorageFault.LoseResponse, 1)]
+    public async Task Functions_StorageFaultsOnTheRetryPath_MessageDeliveredOnceAndNothingLeft(Request request, StorageFault fault, int times)
+    {
+        await using var deferring = SmtpSink.Start(attempt => attempt == 1 ? SmtpSink.Reply(451, "4.3.0 Try again later") : SmtpResponse.Ok);
+        await azurite.Storage.Routes.UpsertEntityAsync(
+            RouteEntity.FromRoute(new Route("retry.example", RouteAction.Smarthost, "127.0.0.1", deferring.Port, TlsMode.None, AcceptsInbound: true)),
+            TableUpdateMode.Replace);
+        Fail(request, fault, times);
+        var runner = await StartRunnerAsync(new Dictionary<string, string?> { ["Pipeline:Backoff"] = "00:00:01", ["Pipeline:BackoffJitter"] = "0" });
+
+        var recipient = $"faults-{request}-{fault}-{times}@retry.example".ToLowerInvariant();
+        var id = await InProcessRunner.SubmitAsync(runner, Message(recipient));
+        var record = await SettledAsync(id, recipient);
+
+        Assert.True(times == FaultsInjected, $"{FaultsInjected} faults injected: {string.Join(" | ", _table.Requests.Concat(_queue.Requests))}");
+        Assert.Equal((DeliveryStatus.Delivered, 1), (record.Status, deferring.Accepted.Count(m => m.To.Contains(recipient, StringComparer.Ordinal))));
     }
 
     /// <summary>
@@ -125,7 +162,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
         Assert.Equal((1, 1), (CopiesAt("always@example.com"), _sink.DataAttempts));
     }
 
-    private int FaultsInjected => _blob.Faulted + _table.Faulted;
+    private int FaultsInjected => _blob.Faulted + _queue.Faulted + _table.Faulted;
 
     private void Fail(Request request, StorageFault fault, int times)
     {
@@ -142,6 +179,13 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
                 // Ingest writes its records already leased to its first attempt.
                 _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Leased), fault, times);
                 break;
+            case Request.DeliveryEnqueue:
+                _queue.FailNext(text => text.StartsWith($"POST {Account}{StorageNames.DeliveryQueue}/messages", StringComparison.Ordinal), fault, times);
+                break;
+            case Request.LeaseWrite:
+                // An update of existing rows, where Ingest's leased records are inserts.
+                _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Leased) && text.Contains("If-Match", StringComparison.OrdinalIgnoreCase), fault, times);
+                break;
             case Request.ResultWrite:
                 _table.FailNext(text => IsDeliveriesBatch(text, DeliveryStatus.Delivered), fault, times);
                 break;
@@ -154,7 +198,7 @@ public sealed class FunctionStorageFaultTests(AzuriteFixture azurite) : IClassFi
 
     private async Task<Microsoft.Extensions.Hosting.IHost> StartRunnerAsync(Dictionary<string, string?>? settings = null)
     {
-        var connection = _table.Route(_blob.Route(azurite.ConnectionString, "BlobEndpoint"), "TableEndpoint");
+        var connection = _table.Route(_queue.Route(_blob.Route(azurite.ConnectionString, "BlobEndpoint"), "QueueEndpoint"), "TableEndpoint");
         return _runner = await InProcessRunner.StartAsync(
             connection,
             new Dictionary<string, string?>(settings ?? [])
