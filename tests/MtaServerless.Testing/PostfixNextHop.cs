@@ -23,6 +23,9 @@ public sealed record PostfixSettings
     /// <summary>STARTTLS is offered but only TLS 1.0 is, which current TLS libraries refuse: every handshake fails.</summary>
     public bool BrokenTls { get; init; }
 
+    /// <summary><c>smtpd_timeout</c>: how long smtpd waits for the client's next command before it hangs up.</summary>
+    public TimeSpan? CommandTimeout { get; init; }
+
     /// <summary>Where Postfix sends the mail it generates itself (its DSNs): an SMTP server on 127.0.0.1.</summary>
     public int? RelayHostPort { get; init; }
 }
@@ -216,6 +219,11 @@ public sealed class PostfixNextHop : IAsyncDisposable
             {
                 conf.AppendLine("smtpd_tls_protocols = TLSv1, !TLSv1.1, !TLSv1.2, !TLSv1.3");
             }
+        }
+
+        if (settings.CommandTimeout is { } timeout)
+        {
+            conf.AppendLine($"smtpd_timeout = {(int)timeout.TotalSeconds}s");
         }
 
         if (settings.RelayHostPort is { } relay)

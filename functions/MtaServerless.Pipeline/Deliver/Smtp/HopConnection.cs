@@ -166,6 +166,27 @@ internal sealed class HopConnection : IAsyncDisposable
         Tls = tls.SslProtocol.ToString();
     }
 
+    /// <summary>
+    /// Ends a connection that is not in a transaction: RFC 5321 4.1.1.10 has the client send QUIT before it closes
+    /// the channel (a hop that hung up meanwhile gets none). Never throws: the hop's answer changes nothing.
+    /// </summary>
+    public async Task QuitAndCloseAsync(TimeSpan timeout)
+    {
+        if (IsOpen)
+        {
+            using var step = new CancellationTokenSource(timeout);
+            try
+            {
+                await CommandAsync("QUIT", step.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync().ConfigureAwait(false);

@@ -82,13 +82,16 @@ public sealed class HopConnectionPool : IAsyncDisposable
             await _sweeper.DisposeAsync().ConfigureAwait(false);
         }
 
+        var closing = new List<Task>();
         foreach (var stack in _idle.Values)
         {
             while (stack.TryPop(out var idle))
             {
-                await idle.Connection.DisposeAsync().ConfigureAwait(false);
+                closing.Add(idle.Connection.QuitAndCloseAsync(_options.QuitTimeout));
             }
         }
+
+        await Task.WhenAll(closing).ConfigureAwait(false);
     }
 
     private bool IsUsable(Idle idle)
@@ -122,8 +125,8 @@ public sealed class HopConnectionPool : IAsyncDisposable
         }
     }
 
-    /// <summary>An idle connection owes the hop no QUIT worth waiting for; closing the socket ends it.</summary>
-    private static void Close(HopConnection connection) => _ = connection.DisposeAsync().AsTask();
+    /// <summary>In the background: nobody waits for an idle connection's QUIT.</summary>
+    private void Close(HopConnection connection) => _ = connection.QuitAndCloseAsync(_options.QuitTimeout);
 
     private sealed record Idle(HopConnection Connection, DateTimeOffset Since);
 }
