@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MtaServerless.Core.Storage;
@@ -236,9 +235,8 @@ public sealed class PostfixNextHop : IAsyncDisposable
 
     private static (string Certificate, string Key) WriteCertificate(string directory)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={Domain}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var certificate = SelfSignedCertificate.Create(Domain);
+        using var key = certificate.GetRSAPrivateKey()!;
         var certificatePath = Path.Combine(directory, "tls.crt");
         var keyPath = Path.Combine(directory, "tls.key");
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());

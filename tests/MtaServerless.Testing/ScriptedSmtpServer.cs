@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
@@ -64,7 +63,7 @@ public sealed record ScriptedMail(string MailFromLine, string From, IReadOnlyLis
 /// </summary>
 public sealed class ScriptedSmtpServer : IAsyncDisposable
 {
-    private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
+    private static readonly Lazy<X509Certificate2> Certificate = new(() => SelfSignedCertificate.Create("scripted.test"));
     private readonly TcpListener _listener;
     private readonly SmtpScript _script;
     private readonly CancellationTokenSource _stop = new();
@@ -165,14 +164,6 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
         {
             // The client went away or the test ended: nothing to answer.
         }
-    }
-
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=scripted.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
     }
 
     private sealed class Session(ScriptedSmtpServer server, Stream network)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using SmtpServer;
+using SmtpServer.Authentication;
 using SmtpServer.ComponentModel;
 using SmtpServer.Mail;
 using SmtpServer.Protocol;
@@ -14,6 +15,9 @@ namespace MtaServerless.Testing;
 public sealed record ReceivedMail(string From, IReadOnlyList<string> To, byte[] Data)
 {
     public DateTimeOffset ArrivedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The user the session authenticated as (AUTH); null without.</summary>
+    public string? AuthUser { get; init; }
 }
 
 /// <summary>
@@ -28,16 +32,29 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly RecordingStore _store;
     private int _sessions;
 
-    private SmtpSink(int port, Func<int, CancellationToken, Task<SmtpResponse>> replyToData)
+    private SmtpSink(int port, Func<int, CancellationToken, Task<SmtpResponse>> replyToData, IReadOnlyDictionary<string, string>? users = null)
     {
         Port = port;
         _store = new RecordingStore(replyToData);
         var options = new SmtpServerOptionsBuilder()
             .ServerName("sink.localhost")
-            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Endpoint(endpoint =>
+            {
+                endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, port));
+                if (users is not null)
+                {
+                    // STARTTLS offered, AUTH only after it and required before MAIL: a smarthost as providers run them.
+                    endpoint.Certificate(SelfSignedCertificate.Create("sink.localhost")).AllowUnsecureAuthentication(false).AuthenticationRequired();
+                }
+            })
             .Build();
         var services = new ServiceProvider();
         services.Add(_store);
+        if (users is not null)
+        {
+            services.Add(new DelegatingUserAuthenticator((user, password) => users.TryGetValue(user, out var expected) && expected == password));
+        }
+
         _server = new SmtpServer.SmtpServer(options, services);
         _server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = _server.StartAsync(_stop.Token);
@@ -60,6 +77,10 @@ public sealed class SmtpSink : IAsyncDisposable
     /// <param name="replyToData">Given the 1-based number of this end-of-data, the reply to send; default 250.</param>
     public static SmtpSink Start(Func<int, SmtpResponse>? replyToData = null) =>
         new(AzuriteProcess.FreePorts().Blob, (attempt, _) => Task.FromResult(replyToData?.Invoke(attempt) ?? SmtpResponse.Ok));
+
+    /// <summary>A sink that offers STARTTLS (a self-signed certificate) and requires AUTH after it, with these users and passwords.</summary>
+    public static SmtpSink StartWithAuth(IReadOnlyDictionary<string, string> users) =>
+        new(AzuriteProcess.FreePorts().Blob, (_, _) => Task.FromResult(SmtpResponse.Ok), users);
 
     /// <param name="replyToData">As above, but the reply may wait: a benchmark holds replies to keep relays in flight.</param>
     public static SmtpSink Start(Func<int, CancellationToken, Task<SmtpResponse>> replyToData) =>
@@ -119,7 +140,10 @@ public sealed class SmtpSink : IAsyncDisposable
             var mail = new ReceivedMail(
                 transaction.From.AsAddress(),
                 transaction.To.Select(to => to.AsAddress()).ToList(),
-                [.. buffer.ToArray(), (byte)'\r', (byte)'\n']);
+                [.. buffer.ToArray(), (byte)'\r', (byte)'\n'])
+            {
+                AuthUser = context.Authentication.IsAuthenticated ? context.Authentication.User : null,
+            };
             _offered.Enqueue(mail);
             var reply = await replyToData(Interlocked.Increment(ref _attempts), cancellationToken).ConfigureAwait(false);
             if (reply.ReplyCode == SmtpReplyCode.Ok)

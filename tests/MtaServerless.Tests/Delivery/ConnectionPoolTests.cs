@@ -85,17 +85,22 @@ public sealed class ConnectionPoolTests(AzuriteFixture azurite) : IClassFixture<
         Assert.Equal(2, server.DataAttempts);
     }
 
+    /// <summary>An independent server (cosullivan's SmtpServer) that requires STARTTLS and AUTH, with a user for each route.</summary>
     [Fact]
     public async Task Deliver_RoutesWithDifferentCredentials_NeverShareAConnection()
     {
-        var server = Server(new SmtpScript { StartTls = true, Auth = ("relay-user", "s3cret") });
-        var authenticated = Smarthost(server) with { Tls = TlsMode.Required, CredentialRef = "relay1" };
+        await using var server = SmtpSink.StartWithAuth(new Dictionary<string, string> { ["relay-user"] = "s3cret", ["other-user"] = "s3cond" });
+        var first = new Route("*", RouteAction.Smarthost, "127.0.0.1", server.Port, TlsMode.Required, CredentialRef: "relay1", VerifyCertificate: false);
+        var second = first with { CredentialRef = "relay2" };
 
-        await DeliverAsync(_pipeline, authenticated, "a@example.com");
-        await DeliverAsync(_pipeline, authenticated with { CredentialRef = null }, "b@example.com");
+        await DeliverAsync(_pipeline, first, "a@example.com");
+        await DeliverAsync(_pipeline, second, "b@example.com");
+        await DeliverAsync(_pipeline, first, "c@example.com");
 
-        Assert.Equal(2, server.Connections);
-        Assert.Equal([("a@example.com", "relay-user"), ("b@example.com", null)], server.Accepted.Select(m => (m.To[0], m.AuthUser)).OrderBy(m => m.Item1, StringComparer.Ordinal));
+        Assert.Equal(2, server.Sessions);
+        Assert.Equal(
+            [("a@example.com", "relay-user"), ("b@example.com", "other-user"), ("c@example.com", "relay-user")],
+            server.Accepted.Select(m => (m.To[0], m.AuthUser)).OrderBy(m => m.Item1, StringComparer.Ordinal));
     }
 
     [Fact]
@@ -114,6 +119,8 @@ public sealed class ConnectionPoolTests(AzuriteFixture azurite) : IClassFixture<
     {
         settings["Credentials:relay1:UserName"] = "relay-user";
         settings["Credentials:relay1:Password"] = "s3cret";
+        settings["Credentials:relay2:UserName"] = "other-user";
+        settings["Credentials:relay2:Password"] = "s3cond";
         return await PipelineHarness.StartAsync(azurite, settings, _time);
     }
 
