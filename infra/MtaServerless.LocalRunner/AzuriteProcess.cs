@@ -128,7 +128,6 @@ public sealed class AzuriteProcess : IAsyncDisposable
         "--queueHost", "127.0.0.1", "--queuePort", _settings.QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--tableHost", "127.0.0.1", "--tablePort", _settings.TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--location", _settings.DataDirectory,
-        .. _settings.InMemory ? ["--inMemoryPersistence"] : Array.Empty<string>(),
     ];
 
     private static async Task<string> EnsureInstalledAsync(string infraDirectory, CancellationToken cancellationToken)
@@ -224,12 +223,10 @@ public sealed class AzuriteProcess : IAsyncDisposable
 }
 
 /// <param name="InfraDirectory">The folder with <c>package.json</c> and <c>package-lock.json</c> that pin Azurite.</param>
-/// <param name="DataDirectory">Azurite's <c>--location</c>: its data survives a restart (unless <paramref name="InMemory"/>).</param>
-/// <param name="InMemory">The store is kept in memory only (<c>--inMemoryPersistence</c>): less CPU per request, for benchmarks.</param>
+/// <param name="DataDirectory">Azurite's <c>--location</c>: its data survives a restart.</param>
 public sealed record AzuriteSettings(
     string InfraDirectory,
     string DataDirectory,
     int BlobPort = AzuriteConnection.DefaultBlobPort,
     int QueuePort = AzuriteConnection.DefaultQueuePort,
-    int TablePort = AzuriteConnection.DefaultTablePort,
-    bool InMemory = false);
+    int TablePort = AzuriteConnection.DefaultTablePort);

@@ -29,9 +29,6 @@ internal sealed class DriverSettings
     public int Relays { get; set; } = 100;
 
     public int MemoryWarmup { get; set; } = 500;
-
-    /// <summary>Azurite keeps its store in memory instead of writing it to disk (its <c>--inMemoryPersistence</c>).</summary>
-    public bool AzuriteInMemory { get; set; }
 }
 
 /// <summary>
@@ -48,7 +45,7 @@ internal static class Driver
 
         var data = Path.Combine(Path.GetTempPath(), "mta-bench-" + Guid.NewGuid().ToString("N"));
         var (blobPort, queuePort, tablePort) = AzuriteProcess.FreePorts();
-        await using var azurite = await AzuriteProcess.StartAsync(new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), data, blobPort, queuePort, tablePort, settings.AzuriteInMemory), CancellationToken.None);
+        await using var azurite = await AzuriteProcess.StartAsync(new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), data, blobPort, queuePort, tablePort), CancellationToken.None);
         var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString);
         await storage.EnsureCreatedAsync(CancellationToken.None);
         var gate = new RelayGate();
