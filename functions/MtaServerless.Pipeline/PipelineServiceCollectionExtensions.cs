@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
+using MtaServerless.Pipeline.Authentication;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Deliver.Smtp;
@@ -50,6 +51,7 @@ public static class PipelineServiceCollectionExtensions
             sp.GetRequiredService<IOptions<PipelineOptions>>().Value.RouteCacheTtl));
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
+        services.AddSingleton<AuthenticationDns>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();
