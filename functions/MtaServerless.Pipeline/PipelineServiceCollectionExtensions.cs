@@ -52,6 +52,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
+        services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));
+        services.AddSingleton<InboundAuthenticator>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();
@@ -64,6 +66,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddMtaTelemetryOptions(configuration);
         services.AddSingleton<DeliveryEvents>();
         services.AddSingleton<SweepEvents>();
+        services.AddSingleton<AuthenticationEvents>();
         services.AddSingleton<QueueMetrics>();
         return services;
     }

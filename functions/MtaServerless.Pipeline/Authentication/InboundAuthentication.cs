@@ -1,0 +1,28 @@
+using MtaServerless.Pipeline.Authentication.Spf;
+
+namespace MtaServerless.Pipeline.Authentication;
+
+/// <summary>What the checks of one message received from elsewhere found: its <c>Authentication-Results:</c> field and its event.</summary>
+public sealed record InboundAuthentication(SpfResult Spf, SignatureResults Signatures, DmarcResult Dmarc)
+{
+    /// <summary>
+    /// The message failed DMARC and its <c>From:</c> domain asks for reject or quarantine: what an <c>enforce</c> route
+    /// quarantines. A policy of <c>p=none</c> (the owner is only monitoring) never does.
+    /// </summary>
+    public bool DmarcFailed => Dmarc.Verdict == AuthVerdict.Fail && Dmarc.Policy is DmarcRequest.Reject or DmarcRequest.Quarantine;
+
+    /// <summary>The best of the signatures' verdicts (pass before fail before none), for telemetry: one signature that verifies is enough for DMARC.</summary>
+    public AuthVerdict BestDkim => Signatures.Dkim.Count == 0
+        ? AuthVerdict.None
+        : Signatures.Dkim.Select(d => d.Verdict).MinBy(Rank);
+
+    private static int Rank(AuthVerdict verdict) => verdict switch
+    {
+        AuthVerdict.Pass => 0,
+        AuthVerdict.TempError => 1,
+        AuthVerdict.Neutral => 2,
+        AuthVerdict.PermError => 3,
+        AuthVerdict.Fail => 4,
+        _ => 5,
+    };
+}
