@@ -52,7 +52,12 @@ internal static class RoutesCommands
         var credential = new Option<string?>("--credential-ref") { Description = "Name of the smarthost credential in configuration or Key Vault (never the secret)." };
         var rejectText = new Option<string?>("--reject-text") { Description = "The text of the 550 reply for a reject route." };
         var verify = new Option<bool?>("--verify-certificate") { Description = "Check that the smarthost's certificate chains to a trusted root and names the host: true or false (default: true with --credential-ref, false without)." };
-        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText, verify };
+        var dmarc = new Option<string>("--dmarc-policy")
+        {
+            Description = "What a DMARC failure whose domain asks for reject or quarantine does to received mail: headers-only (delivered, the Authentication-Results field says so) or enforce (quarantined, no DSN).",
+            DefaultValueFactory = _ => "headers-only",
+        };
+        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText, verify, dmarc };
         add.SetAction(async (result, cancellationToken) =>
         {
             RouteEntity row;
@@ -73,7 +78,8 @@ internal static class RoutesCommands
                     result.GetValue(inbound),
                     result.GetValue(credential),
                     result.GetValue(rejectText),
-                    result.GetValue(verify) ?? result.GetValue(credential) is { Length: > 0 });
+                    result.GetValue(verify) ?? result.GetValue(credential) is { Length: > 0 },
+                    RouteNames.ParseDmarcPolicy(result.GetValue(dmarc)!, result.GetValue(pattern)!));
                 row = RouteEntity.FromRoute(route);
                 _ = row.ToRoute();
             }
@@ -185,5 +191,6 @@ internal static class RoutesCommands
             ("Tls", r => r.Tls),
             ("Accepts inbound", r => r.AcceptsInbound),
             ("Credential ref", r => r.CredentialRef),
-            ("Verify certificate", r => r.VerifiesCertificate()));
+            ("Verify certificate", r => r.VerifiesCertificate()),
+            ("DMARC policy", r => r.DmarcPolicy ?? RouteNames.ToName(DmarcPolicy.HeadersOnly)));
 }
