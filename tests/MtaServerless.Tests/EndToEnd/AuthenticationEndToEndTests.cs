@@ -118,8 +118,8 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         Assert.Contains($"dkim=pass header.d={Signed} header.s={Selector}", field, StringComparison.Ordinal);
         Assert.Contains($"dmarc=pass header.from={Signed}", field, StringComparison.Ordinal);
         Assert.DoesNotContain("forged-pass", signed, StringComparison.Ordinal);
-        Assert.Contains("Authentication-Results: mx.other.example; spf=fail", signed, StringComparison.Ordinal);
-        Assert.Contains("Authentication-Results: relay.test.example; dkim=pass", signed, StringComparison.Ordinal);
+        Assert.Contains(Fields(signed), f => f.StartsWith("Authentication-Results: mx.other.example;", StringComparison.Ordinal));
+        Assert.Contains(Fields(signed), f => f.StartsWith("Authentication-Results: relay.test.example;", StringComparison.Ordinal));
         var verdict = Assert.Single(await Dkimpy.VerifyAsync(Encoding.ASCII.GetBytes(signed), dns.Endpoint));
         Assert.True(verdict.Pass, verdict.Line);
 
