@@ -66,7 +66,7 @@ public sealed partial class DmarcEvaluator(AuthenticationDns dns, ILogger<DmarcE
         var policy = applied.Record;
         if (!policy.HasPolicy)
         {
-            return new DmarcResult(AuthVerdict.None, author, DmarcRequest.None, applied.Domain, "the DMARC record has no valid policy and no rua", policy.Testing);
+            return new DmarcResult(AuthVerdict.None, author, DmarcRequest.None, null, $"the DMARC record of {applied.Domain} has no valid policy and no rua");
         }
 
         var spfAlignment = spf is { Verdict: AuthVerdict.Pass, FromHelo: false }

@@ -95,7 +95,7 @@ internal sealed record DmarcRecord(
         var equals = tag.IndexOf('=', StringComparison.Ordinal);
         name = equals < 0 ? string.Empty : tag[..equals].Trim();
         value = equals < 0 ? string.Empty : tag[(equals + 1)..].Trim();
-        return name.Length > 0 && value.Length > 0;
+        return name.Length > 0;
     }
 
     private static DmarcRequest? Request(Dictionary<string, string> values, string tag) =>
