@@ -1,5 +1,4 @@
 using MtaServerless.Pipeline.Authentication;
-using MtaServerless.Pipeline.Authentication.Dmarc;
 using static MtaServerless.Tests.Authentication.DmarcZone;
 
 namespace MtaServerless.Tests.Authentication;
@@ -11,16 +10,6 @@ public sealed class DmarcTreeWalkTests : IDisposable
     private readonly DmarcZone _zone = new();
 
     public void Dispose() => _zone.Dispose();
-
-    [Fact]
-    public void Targets_TenLabels_JumpsToSevenLabelsAfterTheFirstQueryAndEndsAtTheTld() =>
-        Assert.Equal(
-            [TenLabels, "d.e.f.g.h.example.test", "e.f.g.h.example.test", "f.g.h.example.test", "g.h.example.test", "h.example.test", "example.test", "test"],
-            DmarcDiscovery.Targets(TenLabels));
-
-    [Fact]
-    public void Targets_FourLabels_RemovesOneLabelAtATime() =>
-        Assert.Equal(["a.mail.example.com", "mail.example.com", "example.com", "com"], DmarcDiscovery.Targets("a.mail.example.com"));
 
     [Fact]
     public async Task Evaluate_RecordAtTheFromDomain_AppliesItsP()
