@@ -9,47 +9,65 @@ public sealed class DmarcTreeWalkTests : IDisposable
     private const string TenLabels = "a.b.c.d.e.f.g.h.example.test";
     private readonly DmarcZone _zone = new();
 
+    /// <summary>The From domain, the records (<see cref="DmarcZone.Records"/>), and the record and policy that apply to a failing message.</summary>
+    public static TheoryData<string, string[], string, DmarcRequest> Applied => new()
+    {
+        // The From domain's own record: its p=, even with a parent's record above.
+        { "news.example.com", ["news.example.com: v=DMARC1; p=reject; sp=none", "example.com: v=DMARC1; p=none"], "news.example.com", DmarcRequest.Reject },
+        // A parent's record: its sp= for the subdomain, else its p=.
+        { "news.example.com", ["example.com: v=DMARC1; p=none; sp=reject"], "example.com", DmarcRequest.Reject },
+        { "a.b.example.com", ["example.com: v=DMARC1; p=quarantine"], "example.com", DmarcRequest.Quarantine },
+        // Ten labels: after the first query the walk jumps to seven, past the eight-label record.
+        { TenLabels, ["c.d.e.f.g.h.example.test: v=DMARC1; p=none", "d.e.f.g.h.example.test: v=DMARC1; p=reject"], "d.e.f.g.h.example.test", DmarcRequest.Reject },
+        // Records at two parents: the walk goes on to the highest, the Organizational Domain.
+        { "a.mail.example.com", ["mail.example.com: v=DMARC1; p=none", "example.com: v=DMARC1; p=reject; sp=quarantine"], "example.com", DmarcRequest.Quarantine },
+        // psd=n stops the walk: that domain is the organization.
+        { "a.mail.example.com", ["mail.example.com: v=DMARC1; p=none; sp=quarantine; psd=n", "example.com: v=DMARC1; p=reject"], "mail.example.com", DmarcRequest.Quarantine },
+        // psd=y at the top-level domain (queried too): the Public Suffix Domain's policy when the organization has none.
+        { "shop.example.test", ["test: v=DMARC1; p=none; sp=quarantine; psd=y"], "test", DmarcRequest.Quarantine },
+        // psd=y above an organization with a record of its own: the organization's record.
+        { "shop.example.test", ["test: v=DMARC1; p=reject; psd=y", "example.test: v=DMARC1; p=none"], "example.test", DmarcRequest.None },
+        // Two DMARC records at one name are discarded and the walk goes on.
+        { "news.example.com", ["news.example.com: v=DMARC1; p=none", "news.example.com: v=DMARC1; p=reject", "example.com: v=DMARC1; p=quarantine"], "example.com", DmarcRequest.Quarantine },
+        // Other TXT records at _dmarc do not count; a record's character-strings are joined.
+        { "example.com", ["example.com: v=spf1 -all", "example.com: site-verification=abc", "example.com: v=DMARC1; |p=reject"], "example.com", DmarcRequest.Reject },
+        // No valid p= but a valid rua=: p=none.
+        { "example.com", ["example.com: v=DMARC1; rua=mailto:dmarc@example.com"], "example.com", DmarcRequest.None },
+        // Names in any case.
+        { "News.EXAMPLE.com", ["EXAMPLE.COM: v=DMARC1; p=reject"], "example.com", DmarcRequest.Reject },
+    };
+
+    /// <summary>The From domain and records under which DMARC does not apply.</summary>
+    public static TheoryData<string, string[]> NotApplied => new()
+    {
+        { "a.example.com", [] },
+        { "example.com", ["example.com: v=DMARC1; p=none", "example.com: v=DMARC1; p=reject"] },
+        { "example.com", ["example.com: v=DMARC1; adkim=s"] },
+        { "news.example.com", ["news.example.com: v=DMARC1; p=block", "example.com: v=DMARC1; p=reject"] },
+    };
+
     public void Dispose() => _zone.Dispose();
 
-    [Fact]
-    public async Task Evaluate_RecordAtTheFromDomain_AppliesItsP()
+    [Theory]
+    [MemberData(nameof(Applied))]
+    public async Task Evaluate_FailingMessage_AppliesTheRecordTheWalkSelects(string fromDomain, string[] records, string policyDomain, DmarcRequest policy)
     {
-        _zone.Record("news.example.com", "v=DMARC1; p=reject; sp=none").Record("example.com", "v=DMARC1; p=none");
+        _zone.Records(records);
 
-        var result = await _zone.EvaluateAsync("news.example.com", NoSpf);
+        var result = await _zone.EvaluateAsync(fromDomain, NoSpf);
 
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Reject, "news.example.com"), (result.Verdict, result.Policy, result.PolicyDomain));
+        Assert.Equal((AuthVerdict.Fail, fromDomain.ToLowerInvariant(), policy, policyDomain), (result.Verdict, result.FromDomain, result.Policy, result.PolicyDomain));
     }
 
-    [Fact]
-    public async Task Evaluate_RecordAtTheParentOnly_AppliesItsSp()
+    [Theory]
+    [MemberData(nameof(NotApplied))]
+    public async Task Evaluate_NoSingleRecordWithAPolicy_IsNone(string fromDomain, string[] records)
     {
-        _zone.Record("example.com", "v=DMARC1; p=none; sp=reject");
+        _zone.Records(records);
 
-        var result = await _zone.EvaluateAsync("news.example.com", NoSpf);
+        var result = await _zone.EvaluateAsync(fromDomain, Spf(fromDomain), Dkim(fromDomain));
 
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Reject, "example.com"), (result.Verdict, result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_ParentRecordWithoutSp_AppliesItsPToTheSubdomain()
-    {
-        _zone.Record("example.com", "v=DMARC1; p=quarantine");
-
-        var result = await _zone.EvaluateAsync("a.b.example.com", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Quarantine, "example.com"), (result.Verdict, result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_TenLabelFromDomain_SkipsTheEightAndNineLabelNamesAndFindsTheSevenLabelRecord()
-    {
-        _zone.Record("c.d.e.f.g.h.example.test", "v=DMARC1; p=none")
-            .Record("d.e.f.g.h.example.test", "v=DMARC1; p=reject");
-
-        var result = await _zone.EvaluateAsync(TenLabels, NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Reject, "d.e.f.g.h.example.test"), (result.Verdict, result.Policy, result.PolicyDomain));
+        Assert.Equal((AuthVerdict.None, DmarcRequest.None, (string?)null), (result.Verdict, result.Policy, result.PolicyDomain));
     }
 
     [Fact]
@@ -57,51 +75,8 @@ public sealed class DmarcTreeWalkTests : IDisposable
     {
         var result = await _zone.EvaluateAsync(TenLabels, Spf(TenLabels));
 
-        Assert.Equal((AuthVerdict.None, DmarcRequest.None, (string?)null), (result.Verdict, result.Policy, result.PolicyDomain));
+        Assert.Equal(new DmarcResult(AuthVerdict.None, TenLabels, DmarcRequest.None, null, "no DMARC record"), result);
         Assert.Equal(8, _zone.Dns.Queries);
-    }
-
-    [Fact]
-    public async Task Evaluate_RecordsAtTwoParents_AppliesTheHighestOneAsTheOrganizationalDomain()
-    {
-        _zone.Record("mail.example.com", "v=DMARC1; p=none")
-            .Record("example.com", "v=DMARC1; p=reject; sp=quarantine");
-
-        var result = await _zone.EvaluateAsync("a.mail.example.com", NoSpf);
-
-        Assert.Equal((DmarcRequest.Quarantine, "example.com"), (result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_PsdNoOnTheWay_StopsTheWalkThereAsTheOrganizationalDomain()
-    {
-        _zone.Record("mail.example.com", "v=DMARC1; p=none; sp=quarantine; psd=n")
-            .Record("example.com", "v=DMARC1; p=reject");
-
-        var result = await _zone.EvaluateAsync("a.mail.example.com", NoSpf);
-
-        Assert.Equal((DmarcRequest.Quarantine, "mail.example.com"), (result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_PsdYesAtTheTld_AppliesThePublicSuffixPolicyWhenTheOrganizationHasNone()
-    {
-        _zone.Record("test", "v=DMARC1; p=none; sp=quarantine; psd=y");
-
-        var result = await _zone.EvaluateAsync("shop.example.test", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Quarantine, "test"), (result.Verdict, result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_PsdYesAboveAnOrganizationWithARecord_AppliesTheOrganizationsRecord()
-    {
-        _zone.Record("test", "v=DMARC1; p=reject; psd=y")
-            .Record("example.test", "v=DMARC1; p=none");
-
-        var result = await _zone.EvaluateAsync("shop.example.test", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.None, "example.test"), (result.Verdict, result.Policy, result.PolicyDomain));
     }
 
     [Fact]
@@ -115,75 +90,5 @@ public sealed class DmarcTreeWalkTests : IDisposable
 
         Assert.Equal((AuthVerdict.Fail, "gov.test"), (relaxedParent.Verdict, relaxedParent.PolicyDomain));
         Assert.Equal(AuthVerdict.Pass, relaxedChild.Verdict);
-    }
-
-    [Fact]
-    public async Task Evaluate_NoRecordAnywhere_IsNone()
-    {
-        var result = await _zone.EvaluateAsync("a.example.com", Spf("a.example.com"), Dkim("a.example.com"));
-
-        Assert.Equal(new DmarcResult(AuthVerdict.None, "a.example.com", DmarcRequest.None, null, "no DMARC record"), result);
-    }
-
-    [Fact]
-    public async Task Evaluate_TwoDmarcRecordsAtTheFromDomain_AreDiscardedAndTheWalkGoesOn()
-    {
-        _zone.Record("news.example.com", "v=DMARC1; p=none").Record("news.example.com", "v=DMARC1; p=reject")
-            .Record("example.com", "v=DMARC1; p=quarantine");
-
-        var result = await _zone.EvaluateAsync("news.example.com", NoSpf);
-
-        Assert.Equal((DmarcRequest.Quarantine, "example.com"), (result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_TwoDmarcRecordsAndNoOther_IsNone()
-    {
-        _zone.Record("example.com", "v=DMARC1; p=none").Record("example.com", "v=DMARC1; p=reject");
-
-        var result = await _zone.EvaluateAsync("example.com", NoSpf);
-
-        Assert.Equal(AuthVerdict.None, result.Verdict);
-    }
-
-    [Fact]
-    public async Task Evaluate_OtherTxtRecordsBesideOneDmarcRecord_AreNotCounted()
-    {
-        _zone.Record("example.com", "v=spf1 -all").Record("example.com", "site-verification=abc")
-            .Record("example.com", "v=DMARC1; ", "p=reject");
-
-        var result = await _zone.EvaluateAsync("example.com", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.Reject), (result.Verdict, result.Policy));
-    }
-
-    [Fact]
-    public async Task Evaluate_RecordWithoutPolicyOrRua_IsNone()
-    {
-        _zone.Record("example.com", "v=DMARC1; adkim=s");
-
-        var result = await _zone.EvaluateAsync("example.com", NoSpf);
-
-        Assert.Equal((AuthVerdict.None, (string?)null), (result.Verdict, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_RecordWithoutPolicyButWithRua_FailsAsPNone()
-    {
-        _zone.Record("example.com", "v=DMARC1; rua=mailto:dmarc@example.com");
-
-        var result = await _zone.EvaluateAsync("example.com", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, DmarcRequest.None, "example.com"), (result.Verdict, result.Policy, result.PolicyDomain));
-    }
-
-    [Fact]
-    public async Task Evaluate_UpperCaseFromDomain_FindsTheLowerCaseRecord()
-    {
-        _zone.Record("example.com", "v=DMARC1; p=reject");
-
-        var result = await _zone.EvaluateAsync("News.EXAMPLE.com", NoSpf);
-
-        Assert.Equal((AuthVerdict.Fail, "news.example.com", "example.com"), (result.Verdict, result.FromDomain, result.PolicyDomain));
     }
 }

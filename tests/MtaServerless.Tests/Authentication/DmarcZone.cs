@@ -33,6 +33,18 @@ internal sealed class DmarcZone : IDisposable
         return this;
     }
 
+    /// <summary>Records written <c>domain: text</c>, the text's character-strings separated by <c>|</c>.</summary>
+    public DmarcZone Records(IEnumerable<string> entries)
+    {
+        foreach (var entry in entries)
+        {
+            var colon = entry.IndexOf(": ", StringComparison.Ordinal);
+            Record(entry[..colon], entry[(colon + 2)..].Split('|'));
+        }
+
+        return this;
+    }
+
     public Task<DmarcResult> EvaluateAsync(string fromDomain, SpfResult spf, params DkimResult[] dkim) =>
         _evaluator.EvaluateAsync(fromDomain, spf, dkim, CancellationToken.None);
 
