@@ -38,7 +38,7 @@ internal sealed partial class DmarcDiscovery(AuthenticationDns dns, ILogger logg
     private readonly Dictionary<string, DmarcLookup> _lookups = new(StringComparer.Ordinal);
 
     /// <summary>The one DMARC record at <c>_dmarc.</c><paramref name="domain"/>; none when there is none, or more than one (DMARCbis 4.10 step 2).</summary>
-    public async Task<DmarcLookup> LookupAsync(string domain)
+    private async Task<DmarcLookup> LookupAsync(string domain)
     {
         if (_lookups.TryGetValue(domain, out var known))
         {
@@ -66,6 +66,22 @@ internal sealed partial class DmarcDiscovery(AuthenticationDns dns, ILogger logg
 
         _lookups[domain] = lookup;
         return lookup;
+    }
+
+    /// <summary>
+    /// DMARCbis 4.10.1: the Author Domain's own record, else the one its walk selects; null when there is none.
+    /// <paramref name="author"/>'s query is the walk's first, so it is made once.
+    /// </summary>
+    public async Task<(PublishedRecord? Applied, bool TempError)> PolicyRecordAsync(string author)
+    {
+        var own = await LookupAsync(author).ConfigureAwait(false);
+        if (own.TempError || own.Record is not null)
+        {
+            return (own.Record is { } record ? new PublishedRecord(author, record) : null, own.TempError);
+        }
+
+        var walk = await WalkAsync(author).ConfigureAwait(false);
+        return (walk.TempError ? null : walk.PolicyRecord, walk.TempError);
     }
 
     public async Task<DmarcWalk> WalkAsync(string start)

@@ -36,26 +36,10 @@ public sealed partial class DmarcEvaluator(AuthenticationDns dns, ILogger<DmarcE
     private async Task<DmarcResult> EvaluateAsync(
         string author, SpfResult spf, IReadOnlyList<DkimResult> dkim, DmarcDiscovery discovery, CancellationToken cancellationToken)
     {
-        var own = await discovery.LookupAsync(author).ConfigureAwait(false);
-        if (own.TempError)
+        var (applied, policyUnknown) = await discovery.PolicyRecordAsync(author).ConfigureAwait(false);
+        if (policyUnknown)
         {
             return TempError(author, "DNS error looking up the policy");
-        }
-
-        PublishedRecord? applied;
-        if (own.Record is { } record)
-        {
-            applied = new PublishedRecord(author, record);
-        }
-        else
-        {
-            var walk = await discovery.WalkAsync(author).ConfigureAwait(false);
-            if (walk.TempError)
-            {
-                return TempError(author, "DNS error looking up the policy");
-            }
-
-            applied = walk.PolicyRecord;
         }
 
         if (applied is null)
@@ -77,7 +61,7 @@ public sealed partial class DmarcEvaluator(AuthenticationDns dns, ILogger<DmarcE
             return Pass(author, applied, $"SPF {spf.Domain} aligned");
         }
 
-        var dkimAlignment = Alignment.None;
+        var unknown = spfAlignment == Alignment.Unknown;
         foreach (var signer in dkim.Where(s => s.Verdict == AuthVerdict.Pass).Select(s => s.Domain).Distinct(StringComparer.OrdinalIgnoreCase))
         {
             var alignment = await AlignAsync(signer, author, policy.DkimAlignment, discovery).ConfigureAwait(false);
@@ -86,10 +70,10 @@ public sealed partial class DmarcEvaluator(AuthenticationDns dns, ILogger<DmarcE
                 return Pass(author, applied, $"DKIM d={signer} aligned");
             }
 
-            dkimAlignment = alignment == Alignment.Unknown ? alignment : dkimAlignment;
+            unknown |= alignment == Alignment.Unknown;
         }
 
-        if (spfAlignment == Alignment.Unknown || dkimAlignment == Alignment.Unknown)
+        if (unknown)
         {
             return TempError(author, "DNS error looking up an Organizational Domain");
         }
