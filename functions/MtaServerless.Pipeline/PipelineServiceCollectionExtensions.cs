@@ -7,6 +7,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Dmarc;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Deliver.Smtp;
@@ -52,6 +53,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
+        services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
         services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));
         services.AddSingleton<InboundAuthenticator>();
         services.AddSingleton<HopConnectionPool>();

@@ -62,7 +62,9 @@ public static class AuthenticationResultsHeader
 
     private static List<string> Dmarc(DmarcResult dmarc)
     {
-        var policy = dmarc.Verdict == AuthVerdict.Fail ? $"p={dmarc.Policy.ToString().ToLowerInvariant()}" : null;
+        var policy = dmarc.Verdict != AuthVerdict.Fail ? null
+            : dmarc.Testing ? $"p={dmarc.Policy.ToString().ToLowerInvariant()} t=y"
+            : $"p={dmarc.Policy.ToString().ToLowerInvariant()}";
         var tokens = Method("dmarc", dmarc.Verdict, Join(policy, dmarc.Reason));
         if (dmarc.FromDomain.Length > 0)
         {

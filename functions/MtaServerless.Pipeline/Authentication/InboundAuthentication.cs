@@ -6,10 +6,11 @@ namespace MtaServerless.Pipeline.Authentication;
 public sealed record InboundAuthentication(SpfResult Spf, SignatureResults Signatures, DmarcResult Dmarc)
 {
     /// <summary>
-    /// The message failed DMARC and its <c>From:</c> domain asks for reject or quarantine: what an <c>enforce</c> route
-    /// quarantines. A policy of <c>p=none</c> (the owner is only monitoring) never does.
+    /// The message failed DMARC and what its <c>From:</c> domain asks to apply is reject or quarantine: an <c>enforce</c>
+    /// route quarantines it. <c>p=none</c> (the owner only watches) never does, nor <c>p=quarantine</c> while the owner tests
+    /// it (<c>t=y</c>); <c>p=reject</c> with <c>t=y</c> asks for quarantine (DMARCbis), which is what we do anyway.
     /// </summary>
-    public bool DmarcFailed => Dmarc.Verdict == AuthVerdict.Fail && Dmarc.Policy is DmarcRequest.Reject or DmarcRequest.Quarantine;
+    public bool DmarcFailed => Dmarc.Verdict == AuthVerdict.Fail && Dmarc.Disposition is DmarcRequest.Reject or DmarcRequest.Quarantine;
 
     /// <summary>The best of the signatures' verdicts (pass before fail before none), for telemetry: one signature that verifies is enough for DMARC.</summary>
     public AuthVerdict BestDkim => Signatures.Dkim.Count == 0

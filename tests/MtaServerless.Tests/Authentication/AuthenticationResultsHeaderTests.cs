@@ -120,6 +120,20 @@ public sealed class AuthenticationResultsHeaderTests
     }
 
     [Fact]
+    public void Build_DmarcFailWhileTheOwnerTests_SaysSo()
+    {
+        var results = Results(
+            new SpfResult(AuthVerdict.Fail, "example.org", FromHelo: false),
+            [],
+            new DmarcResult(AuthVerdict.Fail, "example.org", DmarcRequest.Reject, "example.org", Testing: true),
+            new ArcResult(AuthVerdict.None, 0));
+
+        var field = AuthenticationResultsHeader.Build(ServId, "alice@example.org", results);
+
+        Assert.Contains("\tdmarc=fail (p=reject t=y) header.from=example.org;\r\n", field, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_NullSender_NamesTheHeloIdentity()
     {
         var results = Results(
