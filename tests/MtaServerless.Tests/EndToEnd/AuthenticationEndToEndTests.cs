@@ -13,6 +13,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Core.Users;
 using MtaServerless.Edge;
+using MtaServerless.Pipeline;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -190,10 +191,8 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
 
     private static byte[] Wire(MimeMessage message)
     {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
         using var bytes = new MemoryStream();
-        message.WriteTo(format, bytes);
+        message.WriteTo(WireFormat.Options, bytes);
         return bytes.ToArray();
     }
 
