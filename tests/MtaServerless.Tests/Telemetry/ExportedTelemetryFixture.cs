@@ -386,7 +386,8 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
             messageId,
             StorageNames.SpoolBlobName(messageId, received),
             new Envelope(User, [new EnvelopeRecipient(WorkerRecipient), new EnvelopeRecipient("grace@nowhere.invalid")]),
-            new SessionInfo("127.0.0.1", "client.test", "ESMTP", "mx", received, "edge.test"),
+            // Submitted by our user: mail from elsewhere would fail in its checks, which read the blob before any routing.
+            new SessionInfo("127.0.0.1", "client.test", "ESMTPSA", "submission", received, "edge.test", AuthUser: User, Submission: true),
             $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         await _azurite.Storage.Inbound.SendMessageAsync(QueueDocuments.Serialize(document));
     }
