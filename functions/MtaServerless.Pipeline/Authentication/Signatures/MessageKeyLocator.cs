@@ -45,6 +45,8 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
     private async Task<PublishedKey> LookUpAsync(string name, CancellationToken cancellationToken)
     {
         var answer = await dns.TxtAsync(name, cancellationToken).ConfigureAwait(false);
+        // DnsClient reports a cancelled query as a failed one, which would read as temperror.
+        cancellationToken.ThrowIfCancellationRequested();
         return answer.Outcome switch
         {
             DnsOutcome.Found => Parse(name, answer.Records[0]),

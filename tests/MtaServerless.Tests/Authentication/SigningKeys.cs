@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MtaServerless.Core.Dkim;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Dkim;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Tests.Authentication;
+
+/// <summary>
+/// Keys of independent signers (dkimpy, OpenDKIM) made in the test: each private key a PKCS#8 PEM file in a temporary
+/// directory, each public key a TXT record on the loopback DNS server, where our <see cref="SignatureVerifier"/> reads it.
+/// </summary>
+internal sealed class SigningKeys(LoopbackDnsServer dns) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("mta-signature-keys-").FullName;
+
+    /// <returns>The private key file.</returns>
+    public string Publish(string domain, string selector, DkimAlgorithm algorithm)
+    {
+        var key = DkimKeyMaterial.Generate(algorithm);
+        var keyType = algorithm == DkimAlgorithm.Ed25519Sha256 ? "ed25519" : "rsa";
+        return Write(domain, selector, key.PrivateKeyPem, $"v=DKIM1; k={keyType}; p={key.PublicKey}");
+    }
+
+    /// <summary>An RSA key of any size, the ones RFC 8301 forbids included.</summary>
+    public string PublishRsa(string domain, string selector, int bits)
+    {
+        using var rsa = RSA.Create(bits);
+        return Write(domain, selector, rsa.ExportPkcs8PrivateKeyPem(), $"v=DKIM1; k=rsa; p={Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo())}");
+    }
+
+    public void PublishRecord(string domain, string selector, string value) => dns.Txt(RecordName(domain, selector), new DkimPublicRecord(RecordName(domain, selector), value).Strings());
+
+    /// <summary>Our verifier on the loopback server only, with a short timeout for the temperror cases.</summary>
+    public static SignatureVerifier Verifier(LoopbackDnsServer dns, TimeProvider? time = null) => new(
+        new AuthenticationDns(Options.Create(new PipelineOptions { NameServers = dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(1) })),
+        time ?? TimeProvider.System,
+        NullLogger<SignatureVerifier>.Instance);
+
+    public static MimeMessage Parse(byte[] message) => MimeMessage.Load(new MemoryStream(message));
+
+    public static string RecordName(string domain, string selector) => $"{selector}._domainkey.{domain}";
+
+    /// <summary>A message as a sender writes it, from <paramref name="domain"/>.</summary>
+    public static byte[] Message(string domain, string body = "Hello,\r\nthis is a test.\r\n") => Encoding.UTF8.GetBytes(
+        $"From: Alice <alice@{domain}>\r\nTo: <bob@example.net>\r\nSubject: signature test\r\nDate: Sat, 05 Dec 2026 08:00:00 +0000\r\n"
+        + $"Message-ID: <{Guid.NewGuid():N}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string Write(string domain, string selector, string privateKeyPem, string record)
+    {
+        var file = Path.Combine(_directory, $"{selector}.{domain}.pem");
+        File.WriteAllText(file, privateKeyPem);
+        PublishRecord(domain, selector, record);
+        return file;
+    }
+}
