@@ -16,14 +16,15 @@ from loopback import txt_lookup
 
 def main(keyfile, selector, domain, authserv_id, server):
     message = sys.stdin.buffer.read()
+    # arc_sign removes "AUTHSERV-ID;" wherever it occurs in the results: nothing but the start may end that way.
     results = "spf=pass smtp.mailfrom=" + domain
     if b"\narc-seal:" in b"\n" + message.lower():
         chain, _, _ = dkim.arc_verify(message, dnsfunc=txt_lookup(server))
-        results += "; arc=" + chain.decode()
+        results = "arc=" + chain.decode() + "; " + results
     stamped = ("Authentication-Results: %s; %s\r\n" % (authserv_id, results)).encode() + message
     arc_set = dkim.arc_sign(
         stamped, selector.encode(), domain.encode(), read_private_key(keyfile, "rsa-sha256"), authserv_id.encode(),
-        include_headers=[b"from", b"to", b"subject", b"date", b"message-id", b"dkim-signature"])
+        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
     if not arc_set:
         print("dkimpy made no ARC set", file=sys.stderr)
         return 1
