@@ -13,7 +13,6 @@ internal sealed class DkimSignatureCheck : DkimVerifierBase
 {
     public const int MinimumRsaBits = 1024;
 
-    private static readonly FormatOptions Canonical = CanonicalOptions();
     private readonly MessageKeyLocator _keys;
 
     public DkimSignatureCheck(MessageKeyLocator keys)
@@ -24,7 +23,7 @@ internal sealed class DkimSignatureCheck : DkimVerifierBase
 
     public async Task<(AuthVerdict Verdict, string? Reason)> VerifyAsync(MimeMessage message, Header signature, DkimSignatureFields fields, CancellationToken cancellationToken)
     {
-        if (!VerifyBodyHash(Canonical, message, fields.Algorithm, fields.BodyCanonicalization, fields.BodyLength, fields.BodyHash))
+        if (!VerifyBodyHash(WireFormat.Options, message, fields.Algorithm, fields.BodyCanonicalization, fields.BodyLength, fields.BodyHash))
         {
             return (AuthVerdict.Fail, "body hash did not verify");
         }
@@ -48,7 +47,7 @@ internal sealed class DkimSignatureCheck : DkimVerifierBase
 
         try
         {
-            return VerifySignature(Canonical, message, signature, fields.Algorithm, published.Key!, fields.SignedFields, fields.HeaderCanonicalization, fields.Signature)
+            return VerifySignature(WireFormat.Options, message, signature, fields.Algorithm, published.Key!, fields.SignedFields, fields.HeaderCanonicalization, fields.Signature)
                 ? (AuthVerdict.Pass, null)
                 : (AuthVerdict.Fail, "signature did not verify");
         }
@@ -56,12 +55,5 @@ internal sealed class DkimSignatureCheck : DkimVerifierBase
         {
             return (AuthVerdict.PermError, ex.Message);
         }
-    }
-
-    private static FormatOptions CanonicalOptions()
-    {
-        var options = FormatOptions.Default.Clone();
-        options.NewLineFormat = NewLineFormat.Dos;
-        return options;
     }
 }
