@@ -13,11 +13,14 @@ namespace MtaServerless.Tests.Authentication;
 
 /// <summary>
 /// Keys of independent signers (dkimpy, OpenDKIM) made in the test: each private key a PKCS#8 PEM file in a temporary
-/// directory, each public key a TXT record on the loopback DNS server, where our <see cref="SignatureVerifier"/> reads it.
+/// directory, each public key a TXT record on a loopback DNS server of its own, where our <see cref="SignatureVerifier"/>
+/// reads it.
 /// </summary>
-internal sealed class SigningKeys(LoopbackDnsServer dns) : IDisposable
+internal sealed class SigningKeys : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("mta-signature-keys-").FullName;
+
+    public LoopbackDnsServer Dns { get; } = new();
 
     /// <returns>The private key file.</returns>
     public string Publish(string domain, string selector, DkimAlgorithm algorithm)
@@ -34,15 +37,14 @@ internal sealed class SigningKeys(LoopbackDnsServer dns) : IDisposable
         return Write(domain, selector, rsa.ExportPkcs8PrivateKeyPem(), $"v=DKIM1; k=rsa; p={Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo())}");
     }
 
-    public void PublishRecord(string domain, string selector, string value) => dns.Txt(RecordName(domain, selector), new DkimPublicRecord(RecordName(domain, selector), value).Strings());
-
     /// <summary>Our verifier on the loopback server only, with a short timeout for the temperror cases.</summary>
-    public static SignatureVerifier Verifier(LoopbackDnsServer dns, TimeProvider? time = null) => new(
-        new AuthenticationDns(Options.Create(new PipelineOptions { NameServers = dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(1) })),
+    public SignatureVerifier Verifier(TimeProvider? time = null) => new(
+        new AuthenticationDns(Options.Create(new PipelineOptions { NameServers = Dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(1) })),
         time ?? TimeProvider.System,
         NullLogger<SignatureVerifier>.Instance);
 
-    public static MimeMessage Parse(byte[] message) => MimeMessage.Load(new MemoryStream(message));
+    public Task<SignatureResults> VerifyAsync(byte[] message, TimeProvider? time = null, CancellationToken cancellationToken = default) =>
+        Verifier(time).VerifyAsync(MimeMessage.Load(new MemoryStream(message), CancellationToken.None), cancellationToken);
 
     public static string RecordName(string domain, string selector) => $"{selector}._domainkey.{domain}";
 
@@ -51,13 +53,25 @@ internal sealed class SigningKeys(LoopbackDnsServer dns) : IDisposable
         $"From: Alice <alice@{domain}>\r\nTo: <bob@example.net>\r\nSubject: signature test\r\nDate: Sat, 05 Dec 2026 08:00:00 +0000\r\n"
         + $"Message-ID: <{Guid.NewGuid():N}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}");
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    /// <summary>The message with <paramref name="original"/> (which must be there) replaced, as a forwarder or an attacker edits it.</summary>
+    public static byte[] Edited(byte[] message, string original, string changed)
+    {
+        var text = Encoding.UTF8.GetString(message);
+        Assert.Contains(original, text, StringComparison.Ordinal);
+        return Encoding.UTF8.GetBytes(text.Replace(original, changed, StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(_directory, recursive: true);
+        Dns.Dispose();
+    }
 
     private string Write(string domain, string selector, string privateKeyPem, string record)
     {
         var file = Path.Combine(_directory, $"{selector}.{domain}.pem");
         File.WriteAllText(file, privateKeyPem);
-        PublishRecord(domain, selector, record);
+        Dns.Txt(RecordName(domain, selector), new DkimPublicRecord(RecordName(domain, selector), record).Strings());
         return file;
     }
 }
