@@ -93,6 +93,21 @@ public sealed partial class SignatureVerifierDkimTests : IDisposable
     }
 
     [Theory]
+    [InlineData("h=sha1; ", "i=@signer.example", AuthVerdict.PermError, "key does not allow sha256 (h=sha1)")]
+    [InlineData("h=sha1:sha256; s=email; t=s; ", "i=@signer.example", AuthVerdict.Pass, null)]
+    [InlineData("t=y:s; ", "i=@mail.signer.example", AuthVerdict.PermError, "key forbids a subdomain in i= (t=s), i= is under mail.signer.example")]
+    [InlineData("s=tlsrpt; ", "i=@signer.example", AuthVerdict.PermError, "key sel1._domainkey.signer.example is not for email (s=tlsrpt)")]
+    public async Task KeyRecordTags_LimitWhatTheKeySigns(string tags, string identity, AuthVerdict verdict, string? reason)
+    {
+        var key = _keys.Publish(Domain, "sel1", DkimAlgorithm.RsaSha256, tags);
+        var signed = await Dkimpy.SignAsync(SigningKeys.Message(Domain), key, "sel1", Domain, "rsa-sha256");
+
+        var result = Assert.Single((await VerifyAsync(SigningKeys.Edited(signed, "i=@signer.example", identity))).Dkim);
+
+        Assert.Equal((verdict, reason), (result.Verdict, result.Reason));
+    }
+
+    [Theory]
     [InlineData(" b=", " z=", AuthVerdict.PermError, "missing required tag b=")]
     [InlineData("i=@signer.example", "i=alice@other.example", AuthVerdict.PermError, "i= domain is not d=signer.example or under it")]
     [InlineData("i=@signer.example", "i=alice@signer.example.other", AuthVerdict.PermError, "i= domain is not d=signer.example or under it")]

@@ -22,12 +22,13 @@ internal sealed class SigningKeys : IDisposable
 
     public LoopbackDnsServer Dns { get; } = new();
 
+    /// <param name="tags">More tags of the key record, such as <c>h=sha1; </c>.</param>
     /// <returns>The private key file.</returns>
-    public string Publish(string domain, string selector, DkimAlgorithm algorithm)
+    public string Publish(string domain, string selector, DkimAlgorithm algorithm, string tags = "")
     {
         var key = DkimKeyMaterial.Generate(algorithm);
         var keyType = algorithm == DkimAlgorithm.Ed25519Sha256 ? "ed25519" : "rsa";
-        return Write(domain, selector, key.PrivateKeyPem, $"v=DKIM1; k={keyType}; p={key.PublicKey}");
+        return Write(domain, selector, key.PrivateKeyPem, $"v=DKIM1; k={keyType}; {tags}p={key.PublicKey}");
     }
 
     /// <summary>An RSA key of any size, the ones RFC 8301 forbids included.</summary>

@@ -40,6 +40,16 @@ internal sealed class DkimSignatureCheck : DkimVerifierBase
             return (AuthVerdict.PermError, $"key is k={published.KeyType}, the signature needs {expected}");
         }
 
+        if (!published.Allows("sha256"))
+        {
+            return (AuthVerdict.PermError, $"key does not allow sha256 (h={published.Tags["h"]})");
+        }
+
+        if (published.Strict && fields.Identity != fields.Domain)
+        {
+            return (AuthVerdict.PermError, $"key forbids a subdomain in i= (t=s), i= is under {fields.Identity}");
+        }
+
         if (published.Key is RsaKeyParameters { Modulus.BitLength: var bits and < MinimumRsaBits })
         {
             return (AuthVerdict.Policy, $"RSA key of {bits} bits, under the {MinimumRsaBits} RFC 8301 requires");

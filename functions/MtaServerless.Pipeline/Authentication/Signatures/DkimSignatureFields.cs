@@ -12,11 +12,13 @@ internal sealed record Rejection(AuthVerdict Verdict, string Reason);
 /// permerror; what is well formed but beyond us (an unknown algorithm, canonicalization or query method) is neutral;
 /// rsa-sha1 is policy, because RFC 8301 forbids treating it as valid.
 /// </summary>
+/// <param name="Identity">The domain of <c>i=</c>, <paramref name="Domain"/> when there is none.</param>
 internal sealed record DkimSignatureFields(
     DkimSignatureAlgorithm Algorithm,
     DkimCanonicalizationAlgorithm HeaderCanonicalization,
     DkimCanonicalizationAlgorithm BodyCanonicalization,
     string Domain,
+    string Identity,
     string Selector,
     string[] SignedFields,
     string BodyHash,
@@ -40,6 +42,7 @@ internal sealed record DkimSignatureFields(
             header,
             body,
             DkimNames.ToALabel(tags["d"])!,
+            tags.TryGetValue("i", out var auid) ? IdentityDomain(auid)! : DkimNames.ToALabel(tags["d"])!,
             DkimNames.ToALabel(tags["s"])!,
             tags["h"].Split(':'),
             tags["bh"],
@@ -156,11 +159,14 @@ internal sealed record DkimSignatureFields(
         _ => null,
     };
 
-    private static bool IsUnder(string auid, string domain)
+    private static bool IsUnder(string auid, string domain) =>
+        IdentityDomain(auid) is { } identity && (identity == domain || identity.EndsWith("." + domain, StringComparison.Ordinal));
+
+    /// <summary>The domain of <c>i=</c> (<c>[local-part] "@" domain</c>).</summary>
+    private static string? IdentityDomain(string auid)
     {
         var at = auid.LastIndexOf('@');
-        var identity = at < 0 ? null : DkimNames.ToALabel(auid[(at + 1)..]);
-        return identity is not null && (identity == domain || identity.EndsWith("." + domain, StringComparison.Ordinal));
+        return at < 0 ? null : DkimNames.ToALabel(auid[(at + 1)..]);
     }
 
     private static bool IsBase64(string value)

@@ -64,6 +64,7 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
             : !tags.TryGetValue("p", out var p) ? $"key record {name} has no p="
             : p.Length == 0 ? $"key {name} is revoked (empty p=)"
             : keyType is not ("rsa" or "ed25519") ? $"key record {name} has unknown k={keyType}"
+            : tags.TryGetValue("s", out var service) && !service.Split(':').Any(s => s is "*" or "email") ? $"key {name} is not for email (s={service})"
             : null;
         if (problem is not null)
         {
@@ -72,7 +73,7 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
 
         try
         {
-            return PublishedKey.Of(GetPublicKey(record), keyType);
+            return PublishedKey.Of(GetPublicKey(record), tags);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
