@@ -26,7 +26,7 @@ public sealed partial class SignatureVerifier(AuthenticationDns dns, TimeProvide
             dkim.Add(result);
         }
 
-        var arc = await ArcChainCheck.VerifyAsync(message, keys, cancellationToken).ConfigureAwait(false);
+        var arc = await VerifyArcAsync(message, keys, cancellationToken).ConfigureAwait(false);
         LogVerified(logger, dkim.Count, dkim.Count(r => r.Verdict == AuthVerdict.Pass), arc.Verdict, arc.Instances, arc.Reason);
         return new SignatureResults(dkim, arc);
     }
@@ -56,8 +56,31 @@ public sealed partial class SignatureVerifier(AuthenticationDns dns, TimeProvide
             return Result(rejection!.Verdict, rejection.Reason);
         }
 
-        var (verdict, reason) = await check.VerifyAsync(message, signature, fields, cancellationToken).ConfigureAwait(false);
-        return Result(verdict, reason);
+        try
+        {
+            var (verdict, reason) = await check.VerifyAsync(message, signature, fields, cancellationToken).ConfigureAwait(false);
+            return Result(verdict, reason);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // MimeKit and BouncyCastle have more ways to refuse odd input than their documentation lists; one signature
+            // they choke on is that signature's permerror, never a failed message.
+            LogUnexpected(logger, "DKIM signature", ex);
+            return Result(AuthVerdict.PermError, "signature could not be verified");
+        }
+    }
+
+    private async Task<ArcResult> VerifyArcAsync(MimeMessage message, MessageKeyLocator keys, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ArcChainCheck.VerifyAsync(message, keys, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogUnexpected(logger, "ARC chain", ex);
+            return new ArcResult(AuthVerdict.Fail, ArcChainCheck.HighestInstance(message), "chain could not be validated");
+        }
     }
 
     [LoggerMessage(EventId = 3701, Level = LogLevel.Debug, Message = "DKIM signature {Index} (d={Domain} s={Selector}): {Verdict} {Reason}")]
@@ -68,4 +91,7 @@ public sealed partial class SignatureVerifier(AuthenticationDns dns, TimeProvide
 
     [LoggerMessage(EventId = 3703, Level = LogLevel.Debug, Message = "The DKIM key record {Name} does not parse")]
     private static partial void LogUnparseableKey(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(EventId = 3704, Level = LogLevel.Warning, Message = "Verifying a {What} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, string what, Exception exception);
 }

@@ -65,7 +65,7 @@ internal static class ArcChainCheck
     private static IReadOnlyDictionary<string, string>? Tags(Header header) => DkimTagList.Parse(header.Value, out _);
 
     /// <summary>The highest <c>i=</c> of any ARC field, parsed or not, so that a broken chain still says how long it was.</summary>
-    private static int HighestInstance(MimeMessage message)
+    public static int HighestInstance(MimeMessage message)
     {
         var highest = 0;
         foreach (var header in message.Headers)

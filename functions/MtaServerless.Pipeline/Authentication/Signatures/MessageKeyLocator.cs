@@ -1,6 +1,7 @@
 using MimeKit.Cryptography;
 using MtaServerless.Pipeline.Dkim;
 using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
 
 namespace MtaServerless.Pipeline.Authentication.Signatures;
 
@@ -71,9 +72,10 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
             return PublishedKey.None(AuthVerdict.PermError, problem);
         }
 
+        AsymmetricKeyParameter key;
         try
         {
-            return PublishedKey.Of(GetPublicKey(record), tags);
+            key = GetPublicKey(record);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -81,5 +83,10 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
             unparseable(name, ex);
             return PublishedKey.None(AuthVerdict.PermError, $"key record {name} does not parse");
         }
+
+        // An EC key, say, under k=rsa: the signer MimeKit makes for the algorithm would refuse it with an exception.
+        return (keyType == "rsa" ? key is RsaKeyParameters : key is Ed25519PublicKeyParameters)
+            ? PublishedKey.Of(key, tags)
+            : PublishedKey.None(AuthVerdict.PermError, $"key record {name} holds no {keyType} key");
     }
 }
