@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Time.Testing;
@@ -70,6 +71,7 @@ public sealed partial class SignatureVerifierDkimTests : IDisposable
     [InlineData("revoked", AuthVerdict.PermError, "key sel1._domainkey.signer.example is revoked (empty p=)")]
     [InlineData("garbage", AuthVerdict.PermError, "key record sel1._domainkey.signer.example does not parse")]
     [InlineData("wrong type", AuthVerdict.PermError, "key is k=ed25519, the signature needs rsa")]
+    [InlineData("ec key", AuthVerdict.PermError, "key record sel1._domainkey.signer.example holds no rsa key")]
     [InlineData("servfail", AuthVerdict.TempError, "key lookup sel1._domainkey.signer.example failed (temperror)")]
     [InlineData("slow", AuthVerdict.TempError, "key lookup sel1._domainkey.signer.example failed (temperror)")]
     public async Task KeyTrouble_IsPermErrorOrTempError(string trouble, AuthVerdict verdict, string reason)
@@ -82,6 +84,7 @@ public sealed partial class SignatureVerifierDkimTests : IDisposable
             "revoked" => Dns.Txt(name, ["v=DKIM1; k=rsa; p="]),
             "garbage" => Dns.Txt(name, ["v=DKIM1; k=rsa; p=bm90IGEga2V5"]),
             "wrong type" => Dns.Txt(name, ["v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]),
+            "ec key" => Dns.Txt(name, [$"v=DKIM1; k=rsa; p={Convert.ToBase64String(ECDsa.Create().ExportSubjectPublicKeyInfo())}"]),
             "servfail" => Dns.ServerFailure(name),
             "slow" => Dns.Slow(name, TimeSpan.FromSeconds(5)).Txt(name, ["v=DKIM1; p="]),
             _ => Dns,
