@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using MtaServerless.Core.Storage;
 
 namespace MtaServerless.Testing;
@@ -58,7 +57,7 @@ public static class Dkimpy
     }
 
     private static byte[] Succeeded((int ExitCode, string Output, string Error) run, string what) =>
-        run.ExitCode == 0 ? Encoding.UTF8.GetBytes(run.Output) : throw new InvalidOperationException($"dkimpy {what} failed ({run.ExitCode}): {run.Error}");
+        run.ExitCode == 0 ? System.Text.Encoding.UTF8.GetBytes(run.Output) : throw new InvalidOperationException($"dkimpy {what} failed ({run.ExitCode}): {run.Error}");
 
     private static DkimVerdict Parse(string line)
     {
