@@ -13,6 +13,7 @@ internal sealed record Rejection(AuthVerdict Verdict, string Reason);
 /// rsa-sha1 is policy, because RFC 8301 forbids treating it as valid.
 /// </summary>
 /// <param name="Identity">The domain of <c>i=</c>, <paramref name="Domain"/> when there is none.</param>
+/// <param name="BodyLength"><c>l=</c>, or -1 for the whole body, as MimeKit takes it.</param>
 internal sealed record DkimSignatureFields(
     DkimSignatureAlgorithm Algorithm,
     DkimCanonicalizationAlgorithm HeaderCanonicalization,
