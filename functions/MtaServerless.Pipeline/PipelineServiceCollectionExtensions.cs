@@ -53,6 +53,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
+        services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
         services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
         services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));
         services.AddSingleton<InboundAuthenticator>();
