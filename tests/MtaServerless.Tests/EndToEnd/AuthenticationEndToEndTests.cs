@@ -6,7 +6,6 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
-using MimeKit.Cryptography;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
@@ -76,7 +75,7 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
             {
                 await mx.GreetAsync();
                 await mx.CommandAsync("EHLO mta.e2e-auth-signed.example", "250");
-                await SendAsync(mx, $"alice@{Signed}", "bob@headers.e2e-auth.example", SignedMessage(rsa));
+                await SendAsync(mx, $"alice@{Signed}", "bob@headers.e2e-auth.example", await SignedMessageAsync(rsa));
                 await SendAsync(mx, $"mallory@{Forged}", "bob@headers.e2e-auth.example", Unsigned($"mallory@{Forged}", "bob@headers.e2e-auth.example", "forged, headers only"));
                 quarantinedId = await SendAsync(mx, $"mallory@{Forged}", "carol@enforced.e2e-auth.example NOTIFY=SUCCESS,FAILURE", Unsigned($"mallory@{Forged}", "carol@enforced.e2e-auth.example", "forged, enforced"));
             }
@@ -156,8 +155,8 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         Assert.All(captured.Texts, t => Assert.DoesNotContain(key[..40], t, StringComparison.Ordinal));
     }
 
-    /// <summary>A message signed by its From domain (relaxed/relaxed, as most signers), carrying a forged field in our name and two foreign ones, none of them signed.</summary>
-    private static byte[] SignedMessage(RSA rsa)
+    /// <summary>A message signed by dkimpy for its From domain, carrying a forged field in our name and two foreign ones, none of them signed.</summary>
+    private static async Task<byte[]> SignedMessageAsync(RSA rsa)
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Alice", $"alice@{Signed}"));
@@ -166,16 +165,21 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         message.Date = DateTimeOffset.UtcNow;
         message.MessageId = $"signed@{Signed}";
         message.Body = new TextPart("plain") { Text = "Hello from a signed domain.\r\n" };
-        var signer = new DkimSigner(new MemoryStream(Encoding.ASCII.GetBytes(rsa.ExportPkcs8PrivateKeyPem())), Signed, Selector)
+        var keyFile = Path.Combine(Path.GetTempPath(), $"mta-auth-e2e-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(keyFile, rsa.ExportPkcs8PrivateKeyPem());
+        try
         {
-            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-        };
-        signer.Sign(message, [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId]);
-        message.Headers.Insert(0, new Header("Authentication-Results", "relay.test.example; dkim=pass header.d=" + Signed));
-        message.Headers.Insert(0, new Header("Authentication-Results", "mx.other.example; spf=fail smtp.mailfrom=" + Signed));
-        message.Headers.Insert(0, new Header("Authentication-Results", "RELAY.test;\r\n\tdmarc=forged-pass header.from=" + Signed));
-        return Wire(message);
+            var signed = await Dkimpy.SignAsync(Wire(message), keyFile, Selector, Signed, "rsa-sha256", headers: "from:to:subject:date:message-id");
+            var received =
+                "Authentication-Results: RELAY.test;\r\n\tdmarc=forged-pass header.from=" + Signed + "\r\n" +
+                "Authentication-Results: mx.other.example; spf=fail smtp.mailfrom=" + Signed + "\r\n" +
+                "Authentication-Results: relay.test.example; dkim=pass header.d=" + Signed + "\r\n";
+            return [.. Encoding.ASCII.GetBytes(received), .. signed];
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
     }
 
     private static byte[] Unsigned(string from, string to, string subject)
