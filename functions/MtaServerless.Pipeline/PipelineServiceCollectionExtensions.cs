@@ -7,6 +7,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Spf;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Deliver.Smtp;
@@ -52,6 +53,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
+        services.AddSingleton<ISpfVerifier, SpfVerifier>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();
