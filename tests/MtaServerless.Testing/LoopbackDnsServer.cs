@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using DnsName = ARSoft.Tools.Net.DomainName;
 
@@ -8,7 +9,7 @@ namespace MtaServerless.Testing;
 
 /// <summary>
 /// A real DNS server (ARSoft.Tools.Net) on a free UDP port of 127.0.0.1, answering from a zone the
-/// test writes: MX, A, AAAA and TXT records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
+/// test writes: MX, A, AAAA, TXT and PTR records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
 /// </summary>
 public sealed class LoopbackDnsServer : IDisposable
 {
@@ -50,6 +51,13 @@ public sealed class LoopbackDnsServer : IDisposable
     /// <summary>A TXT record of one or more character-strings (a DKIM key record is split into strings of up to 255 octets).</summary>
     public LoopbackDnsServer Txt(string name, IEnumerable<string> strings) =>
         Add(name, new TxtRecord(DnsName.Parse(name), Ttl, strings));
+
+    /// <summary>A PTR record of the address's reverse name (in-addr.arpa or ip6.arpa) that points to <paramref name="name"/>.</summary>
+    public LoopbackDnsServer Pointer(string address, string name)
+    {
+        var reverse = IPAddress.Parse(address).GetReverseLookupDomain();
+        return Add(reverse.ToString(), new PtrRecord(reverse, Ttl, DnsName.Parse(name)));
+    }
 
     public LoopbackDnsServer ServerFailure(string name)
     {
