@@ -47,10 +47,8 @@ public sealed class SpfInteropTests(SpfInteropFixture fixture) : IClassFixture<S
     public async Task CheckAsync_Case_AgreesWithPyspfAndRfc(string name)
     {
         var spfCase = SpfCorpus.Cases.Single(c => c.Name == name);
-        var verifier = new SpfVerifier(
-            new AuthenticationDns(Options.Create(new PipelineOptions { NameServers = fixture.Dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(2) })),
-            Options.Create(new PipelineOptions { DnsTimeout = TimeSpan.FromSeconds(2) }),
-            NullLogger<SpfVerifier>.Instance);
+        var options = Options.Create(new PipelineOptions { NameServers = fixture.Dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(2) });
+        var verifier = new SpfVerifier(new AuthenticationDns(options), options, NullLogger<SpfVerifier>.Instance);
 
         var result = await verifier.CheckAsync(IPAddress.Parse(spfCase.Query.Client), spfCase.Query.Helo, spfCase.Query.MailFrom, CancellationToken.None);
 

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Spf;
+using MtaServerless.Testing;
+
+namespace MtaServerless.Tests.Authentication;
+
+/// <summary>What the interoperability corpus does not show: the result's identity and reason, HELO names that are no domain, the budget.</summary>
+public sealed class SpfVerifierTests : IDisposable
+{
+    private readonly LoopbackDnsServer _server = new();
+
+    public void Dispose() => _server.Dispose();
+
+    [Fact]
+    public async Task CheckAsync_Ip4Match_ReasonNamesTheMechanism()
+    {
+        _server.Record("example.test", "v=spf1 ip4:192.0.2.0/24 -all");
+
+        var result = await Verifier().CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", "user@example.test", CancellationToken.None);
+
+        Assert.Equal(new SpfResult(AuthVerdict.Pass, "example.test", false, "mechanism ip4:192.0.2.0/24 matched"), result);
+    }
+
+    [Fact]
+    public async Task CheckAsync_NullSender_ChecksTheHeloName()
+    {
+        _server.Record("helo.test", "v=spf1 -all");
+
+        var result = await Verifier().CheckAsync(IPAddress.Parse("192.0.2.10"), "helo.test", string.Empty, CancellationToken.None);
+
+        Assert.Equal(new SpfResult(AuthVerdict.Fail, "helo.test", true, "mechanism -all matched"), result);
+    }
+
+    [Theory]
+    [InlineData("[192.0.2.1]")]
+    [InlineData("[IPv6:2001:db8::1]")]
+    [InlineData("192.0.2.1")]
+    [InlineData("localhost")]
+    [InlineData("bad..name.test")]
+    public async Task CheckAsync_HeloThatIsNoDomain_IsNoneWithoutAQuery(string helo)
+    {
+        var result = await Verifier().CheckAsync(IPAddress.Parse("192.0.2.10"), helo, string.Empty, CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.None, result.Verdict);
+        Assert.True(result.FromHelo);
+        Assert.Equal(0, _server.Queries);
+    }
+
+    [Fact]
+    public async Task CheckAsync_Ipv4MappedClient_IsComparedAsIpv4()
+    {
+        _server.Record("mapped.test", "v=spf1 exists:%{ir}.%{v}.mapped.test -all").Address("10.2.0.192.in-addr.mapped.test", "127.0.0.2");
+
+        var result = await Verifier().CheckAsync(IPAddress.Parse("::ffff:192.0.2.10"), "mail.client.test", "a@mapped.test", CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.Pass, result.Verdict);
+    }
+
+    [Fact]
+    public async Task CheckAsync_SlowNameServer_IsTempErrorWithinTheBudget()
+    {
+        // Each include's TXT query times out after the server's 300 ms twice over; the budget of 4 timeouts ends the check.
+        _server.Record("slow.test", "v=spf1 include:a.slow.test include:b.slow.test include:c.slow.test -all");
+        foreach (var name in new[] { "a.slow.test", "b.slow.test", "c.slow.test" })
+        {
+            _server.Record(name, "v=spf1 ?all").Slow(name, TimeSpan.FromSeconds(30));
+        }
+
+        var clock = Stopwatch.StartNew();
+
+        var result = await Verifier(TimeSpan.FromMilliseconds(300)).CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", "a@slow.test", CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.TempError, result.Verdict);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"{clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task CheckAsync_IncludeLoop_IsPermErrorAtTheEleventhLookup()
+    {
+        _server.Record("loop.test", "v=spf1 include:loop.test -all");
+
+        var result = await Verifier().CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", "a@loop.test", CancellationToken.None);
+
+        Assert.Equal(new SpfResult(AuthVerdict.PermError, "loop.test", false, "more than 10 DNS lookups"), result);
+        Assert.Equal(11, _server.Queries);
+    }
+
+    private SpfVerifier Verifier(TimeSpan? timeout = null)
+    {
+        var options = Options.Create(new PipelineOptions { NameServers = _server.Endpoint.ToString(), DnsTimeout = timeout ?? TimeSpan.FromSeconds(2) });
+        return new SpfVerifier(new AuthenticationDns(options), options, NullLogger<SpfVerifier>.Instance);
+    }
+}
