@@ -23,7 +23,7 @@ internal static class SpfMacro
     public static bool IsDomainSpec(string text)
     {
         var walk = Walk(text, domainSpec: true, values: null, output: null);
-        if (!walk.Valid)
+        if (!walk.Valid || text.Length == 0)
         {
             return false;
         }
