@@ -1,9 +1,5 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Authentication;
-using MtaServerless.Pipeline.Authentication.Spf;
 using MtaServerless.Testing;
 
 namespace MtaServerless.Tests.Authentication;
@@ -47,10 +43,7 @@ public sealed class SpfInteropTests(SpfInteropFixture fixture) : IClassFixture<S
     public async Task CheckAsync_Case_AgreesWithPyspfAndRfc(string name)
     {
         var spfCase = SpfCorpus.Cases.Single(c => c.Name == name);
-        var options = Options.Create(new PipelineOptions { NameServers = fixture.Dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(2) });
-        var verifier = new SpfVerifier(new AuthenticationDns(options), options, NullLogger<SpfVerifier>.Instance);
-
-        var result = await verifier.CheckAsync(IPAddress.Parse(spfCase.Query.Client), spfCase.Query.Helo, spfCase.Query.MailFrom, CancellationToken.None);
+        var result = await SpfVerifierTests.On(fixture.Dns).CheckAsync(IPAddress.Parse(spfCase.Query.Client), spfCase.Query.Helo, spfCase.Query.MailFrom, CancellationToken.None);
 
         Assert.Equal(spfCase.Pyspf ?? spfCase.Expected, fixture.PyspfVerdicts[name]);
         Assert.True(Verdict(result.Verdict) == spfCase.Expected, $"{name}: {Verdict(result.Verdict)} ({result.Reason}), expected {spfCase.Expected}");

@@ -16,7 +16,7 @@ internal static class AddressPrefix
         var prefix = client.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? ip6Prefix : ip4Prefix;
         Span<byte> left = stackalloc byte[16];
         Span<byte> right = stackalloc byte[16];
-        client.TryWriteBytes(left, out var length);
+        client.TryWriteBytes(left, out _);
         network.TryWriteBytes(right, out _);
         var wholeBytes = prefix / 8;
         if (!left[..wholeBytes].SequenceEqual(right[..wholeBytes]))
@@ -26,6 +26,6 @@ internal static class AddressPrefix
 
         var remainingBits = prefix % 8;
         var mask = (byte)(0xFF << (8 - remainingBits));
-        return remainingBits == 0 || wholeBytes >= length || (left[wholeBytes] & mask) == (right[wholeBytes] & mask);
+        return remainingBits == 0 || (left[wholeBytes] & mask) == (right[wholeBytes] & mask);
     }
 }

@@ -57,7 +57,7 @@ internal static class SpfMacro
     }
 
     /// <summary>The <c>i</c> macro: dotted decimal for IPv4, dotted nibbles for IPv6 (RFC 7208 7.3).</summary>
-    public static string DottedAddress(IPAddress address) =>
+    private static string DottedAddress(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetworkV6
             ? string.Join('.', address.GetAddressBytes().SelectMany(b => new[] { b >> 4, b & 0xF }).Select(n => n.ToString("x", System.Globalization.CultureInfo.InvariantCulture)))
             : address.ToString();

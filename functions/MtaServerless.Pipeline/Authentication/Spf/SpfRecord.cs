@@ -16,6 +16,7 @@ internal sealed partial record SpfRecord(IReadOnlyList<SpfMechanism> Mechanisms,
     /// <returns>Null with <paramref name="error"/> when any term is invalid: the whole record is a permerror before anything is evaluated (RFC 7208 4.6).</returns>
     public static SpfRecord? Parse(string txt, out string? error)
     {
+        error = null;
         var mechanisms = new List<SpfMechanism>();
         string? redirect = null;
         string? explanation = null;
@@ -36,18 +37,17 @@ internal sealed partial record SpfRecord(IReadOnlyList<SpfMechanism> Mechanisms,
 
             var name = modifier.Groups["name"].Value.ToLowerInvariant();
             var value = modifier.Groups["value"].Value;
-            var valid = name switch
+            error = name switch
             {
-                "redirect" => redirect is null && SpfMacro.IsDomainSpec(value),
-                "exp" => explanation is null && SpfMacro.IsDomainSpec(value),
+                "redirect" when redirect is not null => "redirect= appears twice",
+                "exp" when explanation is not null => "exp= appears twice",
+                "redirect" or "exp" when !SpfMacro.IsDomainSpec(value) => $"invalid term {term}",
                 // Unknown modifiers are ignored, but only when their value is a macro-string (RFC 7208 6).
-                _ => SpfMacro.IsMacroString(value),
+                _ when !SpfMacro.IsMacroString(value) => $"invalid term {term}",
+                _ => null,
             };
-            if (!valid)
+            if (error is not null)
             {
-                error = redirect is not null && name == "redirect" || explanation is not null && name == "exp"
-                    ? $"{name}= appears twice"
-                    : $"invalid term {term}";
                 return null;
             }
 
@@ -55,7 +55,6 @@ internal sealed partial record SpfRecord(IReadOnlyList<SpfMechanism> Mechanisms,
             explanation = name == "exp" ? value : explanation;
         }
 
-        error = null;
         return new SpfRecord(mechanisms, redirect, explanation);
     }
 

@@ -6,8 +6,9 @@ namespace MtaServerless.Pipeline.Authentication.Spf;
 
 /// <summary>
 /// check_host() of RFC 7208 on <see cref="AuthenticationDns"/>. A whole check, includes and redirects with it, stops
-/// with temperror after <see cref="PipelineOptions.DnsTimeoutsPerResolution"/> DNS timeouts (20 seconds by default, the
-/// figure RFC 7208 4.6.4 suggests): the message's function must not wait on a sender's slow name servers.
+/// with temperror after <see cref="PipelineOptions.DnsTimeoutsPerResolution"/> DNS timeouts, as an MX resolution does:
+/// by default the 20 seconds RFC 7208 4.6.4 asks a limit to allow, and the message's function never waits longer on a
+/// sender's slow name servers.
 /// </summary>
 public sealed partial class SpfVerifier : ISpfVerifier
 {
