@@ -140,12 +140,10 @@ internal sealed class SpfEvaluation(AuthenticationDns dns, IPAddress client, Spf
     private async Task<List<string>> ValidatedNamesAsync()
     {
         var validated = new List<string>();
-        var pointers = await dns.PointersAsync(client, cancellationToken).ConfigureAwait(false);
-        CountVoid(pointers);
+        var pointers = await AskAsync(dns.PointersAsync(client, cancellationToken)).ConfigureAwait(false);
         foreach (var name in pointers.Records.Take(MaxNamesPerTerm))
         {
-            var addresses = await dns.AddressesAsync(name, client.AddressFamily, cancellationToken).ConfigureAwait(false);
-            CountVoid(addresses);
+            var addresses = await AskAsync(dns.AddressesAsync(name, client.AddressFamily, cancellationToken)).ConfigureAwait(false);
             if (addresses.Records.Contains(client))
             {
                 validated.Add(name);
@@ -173,12 +171,17 @@ internal sealed class SpfEvaluation(AuthenticationDns dns, IPAddress client, Spf
 
     private async Task<DnsAnswer<T>> QueryAsync<T>(Task<DnsAnswer<T>> query, string what)
     {
-        var answer = await query.ConfigureAwait(false);
-        if (answer.Outcome == DnsOutcome.TempError)
-        {
-            throw new SpfAbortException(AuthVerdict.TempError, $"DNS error on {what}");
-        }
+        var answer = await AskAsync(query).ConfigureAwait(false);
+        return answer.Outcome == DnsOutcome.TempError
+            ? throw new SpfAbortException(AuthVerdict.TempError, $"DNS error on {what}")
+            : answer;
+    }
 
+    private async Task<DnsAnswer<T>> AskAsync<T>(Task<DnsAnswer<T>> query)
+    {
+        var answer = await query.ConfigureAwait(false);
+        // AuthenticationDns reports a query the budget cut short as a DNS error; it is the budget's temperror.
+        cancellationToken.ThrowIfCancellationRequested();
         CountVoid(answer);
         return answer;
     }
