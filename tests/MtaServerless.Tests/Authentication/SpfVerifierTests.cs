@@ -104,6 +104,22 @@ public sealed class SpfVerifierTests : IDisposable
         Assert.Equal(11, _server.Queries);
     }
 
+    [Fact]
+    public async Task CheckAsync_PtrWithElevenNames_ConfirmsOnlyTen()
+    {
+        _server.Record("ptr11.test", "v=spf1 ptr -all");
+        for (var i = 1; i <= 11; i++)
+        {
+            _server.Pointer("192.0.2.10", $"h{i}.ptr11.test").Address($"h{i}.ptr11.test", "198.51.100.1");
+        }
+
+        var result = await On(_server).CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", "a@ptr11.test", CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.Fail, result.Verdict);
+        // The TXT record, the PTR query and the addresses of the first 10 names (RFC 7208 4.6.4).
+        Assert.Equal(12, _server.Queries);
+    }
+
     /// <summary>Our verifier, asking only <paramref name="server"/>.</summary>
     public static SpfVerifier On(LoopbackDnsServer server, TimeSpan? timeout = null)
     {

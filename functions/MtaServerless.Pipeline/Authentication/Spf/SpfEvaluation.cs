@@ -3,15 +3,6 @@ using System.Net.Sockets;
 
 namespace MtaServerless.Pipeline.Authentication.Spf;
 
-/// <summary>What check_host() ended with, and why.</summary>
-internal sealed record SpfOutcome(AuthVerdict Verdict, string Reason);
-
-/// <summary>A temperror or permerror: it ends the whole check, however deep in includes it happened (RFC 7208 5.2, 4.6.4).</summary>
-internal sealed class SpfAbortException(AuthVerdict verdict, string reason) : Exception(reason)
-{
-    public AuthVerdict Verdict { get; } = verdict;
-}
-
 /// <summary>
 /// One check_host() (RFC 7208 section 4) for one client and sender, with its includes and redirects; it owns the limits
 /// of section 4.6.4 that span all of them: 10 terms that query DNS, 2 void lookups.
