@@ -52,6 +52,18 @@ public sealed class AuthenticationDnsTests : IDisposable
         Assert.Empty(answer.Records);
     }
 
+    [Theory]
+    [InlineData("a..b.test")]
+    [InlineData(".test")]
+    [InlineData("")]
+    public async Task TxtAsync_NameWithAnEmptyLabel_IsNonExistentWithoutAQuery(string name)
+    {
+        var answer = await _dns.TxtAsync(name, CancellationToken.None);
+
+        Assert.Equal(DnsOutcome.NonExistent, answer.Outcome);
+        Assert.Equal(0, _server.Queries);
+    }
+
     [Fact]
     public async Task AddressesAsync_ServerFailure_IsTempErrorAndNotVoid()
     {

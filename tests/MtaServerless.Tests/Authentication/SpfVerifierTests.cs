@@ -120,6 +120,20 @@ public sealed class SpfVerifierTests : IDisposable
         Assert.Equal(12, _server.Queries);
     }
 
+    [Theory]
+    [InlineData("exists:%{l}.odd.test", "a..b")]
+    [InlineData("exists:%{l}.odd.test", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("exists:%_.odd.test", "a")]
+    [InlineData("a:%{l}.odd.test", "\"quoted\"")]
+    public async Task CheckAsync_ExpansionIntoNoPossibleName_IsNoMatch(string mechanism, string localPart)
+    {
+        _server.Record("odd.test", $"v=spf1 {mechanism} -all");
+
+        var result = await On(_server).CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", $"{localPart}@odd.test", CancellationToken.None);
+
+        Assert.Equal(new SpfResult(AuthVerdict.Fail, "odd.test", false, "mechanism -all matched"), result);
+    }
+
     /// <summary>Our verifier, asking only <paramref name="server"/>.</summary>
     public static SpfVerifier On(LoopbackDnsServer server, TimeSpan? timeout = null)
     {
