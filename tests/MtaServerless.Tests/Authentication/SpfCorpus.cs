@@ -51,6 +51,8 @@ public static class SpfCorpus
         Add("ip4-record-ipv6-client", Client6, "a@ip4.test", "fail", _ => { });
         Add("ipv4-mapped-client", "::ffff:192.0.2.10", "a@ip4.test", "pass", _ => { });
         Add("ipv4-mapped-client-fail", "::ffff:198.51.100.77", "a@ip4.test", "fail", _ => { });
+        Add("ipv4-mapped-client-not-ip6", "::ffff:192.0.2.10", "a@mapped6.test", "fail", d => d.Record("mapped6.test", "v=spf1 ip6:::ffff:192.0.2.0/120 -all"));
+        Add("ipv4-mapped-client-asks-a", "::ffff:192.0.2.20", "a@a.test", "pass", _ => { });
 
         // a, with single and dual CIDR lengths.
         Add("a-own-domain", "192.0.2.20", "a@a.test", "pass", d => d.Record("a.test", "v=spf1 a -all").Address("a.test", "192.0.2.20"));
@@ -69,6 +71,7 @@ public static class SpfCorpus
         Add("mx-cidr", "192.0.2.44", "a@mxcidr.test", "pass", d => d.Record("mxcidr.test", "v=spf1 mx:mx.test/26 -all"));
         Add("mx-miss", Outside, "a@mx.test", "fail", _ => { });
         Add("mx-ipv6", "2001:db8:c::5", "a@mx6.test", "pass", d => d.Record("mx6.test", "v=spf1 mx//48 -all").Mx("mx6.test", 10, "h.mx6.test").Address("h.mx6.test", "2001:db8:c::1"));
+        Add("mx-nodata", Client, "a@mxnone.test", "fail", d => d.Record("mxnone.test", "v=spf1 mx -all"));
         Add("mx-ten-names", "192.0.2.79", "a@mx10.test", "pass", d => ManyMx(d.Record("mx10.test", "v=spf1 mx -all"), "mx10.test", 10));
         Add("mx-eleven-names", "192.0.2.79", "a@mx11.test", "permerror", d => ManyMx(d.Record("mx11.test", "v=spf1 mx -all"), "mx11.test", 11));
 
@@ -97,6 +100,7 @@ public static class SpfCorpus
         Add("include-permerror", Client, "a@incperm.test", "permerror", d => d.Record("incperm.test", "v=spf1 include:bad.incperm.test -all").Record("bad.incperm.test", "v=spf1 ip4:300.1.1.1 -all"));
         Add("include-nested", Client, "a@incdeep.test", "pass", d => d.Record("incdeep.test", "v=spf1 include:one.incdeep.test -all").Record("one.incdeep.test", "v=spf1 include:inner.inc.test -all"));
         Add("include-macro-target", Client, "a@incmacro.test", "pass", d => d.Record("incmacro.test", "v=spf1 include:_spf.%{d} -all").Record("_spf.incmacro.test", "v=spf1 ip4:192.0.2.10 -all"));
+        Add("include-of-redirect", Client, "a@incred.test", "pass", d => d.Record("incred.test", "v=spf1 include:via.incred.test -all").Record("via.incred.test", "v=spf1 redirect=target.red.test"));
 
         // redirect and exp.
         Add("redirect-pass", Client, "a@red.test", "pass", d => d.Record("red.test", "v=spf1 redirect=target.red.test").Record("target.red.test", "v=spf1 ip4:192.0.2.0/24 -all"));
@@ -105,6 +109,8 @@ public static class SpfCorpus
         Add("redirect-ignored-with-all", Client, "a@redall.test", "neutral", d => d.Record("redall.test", "v=spf1 ?all redirect=target.red.test"));
         Add("redirect-after-no-match", Client, "a@redlate.test", "pass", d => d.Record("redlate.test", "v=spf1 ip4:203.0.113.1 redirect=target.red.test"));
         Add("redirect-new-domain", "192.0.2.50", "a@redd.test", "pass", d => d.Record("redd.test", "v=spf1 redirect=_spf.%{d}").Record("_spf.redd.test", "v=spf1 a -all").Address("_spf.redd.test", "192.0.2.50"));
+        Add("redirect-to-include", Client, "a@redinc.test", "pass", d => d.Record("redinc.test", "v=spf1 redirect=inc.test"));
+        Add("exp-without-text", Outside, "a@expnx.test", "fail", d => d.Record("expnx.test", "v=spf1 ip4:192.0.2.0/24 -all exp=missing.expnx.test"));
         Add("redirect-twice", Client, "a@red2.test", "permerror", d => d.Record("red2.test", "v=spf1 redirect=target.red.test redirect=target.red.test"));
         Add("exp-twice", Client, "a@exp2.test", "permerror", d => d.Record("exp2.test", "v=spf1 -all exp=e.exp2.test exp=e.exp2.test"));
         Add("exp-with-fail", Outside, "a@exp.test", "fail", d => d.Record("exp.test", "v=spf1 ip4:192.0.2.0/24 -all exp=why.%{d}").Txt("why.exp.test", ["%{i} is not one of %{d}'s"]));

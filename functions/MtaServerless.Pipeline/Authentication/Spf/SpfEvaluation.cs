@@ -107,7 +107,7 @@ internal sealed class SpfEvaluation(AuthenticationDns dns, IPAddress client, Spf
                 return false;
             case SpfMechanismKind.Ptr:
                 return (await ValidatedNamesAsync().ConfigureAwait(false)).Any(name => IsWithin(name, target));
-            default:
+            case SpfMechanismKind.Include:
                 var outcome = await CheckHostAsync(target).ConfigureAwait(false);
                 return outcome.Verdict switch
                 {
@@ -115,6 +115,8 @@ internal sealed class SpfEvaluation(AuthenticationDns dns, IPAddress client, Spf
                     AuthVerdict.None => throw new SpfAbortException(AuthVerdict.PermError, $"include:{target} has no SPF record"),
                     _ => false,
                 };
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mechanism), mechanism.Kind, "No such mechanism.");
         }
     }
 
