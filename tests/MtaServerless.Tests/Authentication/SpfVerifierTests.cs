@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MtaServerless.Pipeline;
@@ -15,6 +17,20 @@ public sealed class SpfVerifierTests : IDisposable
     private readonly LoopbackDnsServer _server = new();
 
     public void Dispose() => _server.Dispose();
+
+    [Fact]
+    public async Task AddMtaPipeline_RegistersSpfVerifier_OnTheConfiguredNameServers()
+    {
+        _server.Record("example.test", "v=spf1 -all");
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:NameServers"] = _server.Endpoint.ToString() })
+            .Build();
+        await using var services = new ServiceCollection().AddLogging().AddMtaPipeline(configuration).BuildServiceProvider();
+
+        var result = await services.GetRequiredService<ISpfVerifier>().CheckAsync(IPAddress.Parse("192.0.2.10"), "mail.client.test", "a@example.test", CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.Fail, result.Verdict);
+    }
 
     [Fact]
     public async Task CheckAsync_Ip4Match_ReasonNamesTheMechanism()
