@@ -50,6 +50,13 @@ public sealed class SpfSyntaxTests
     [InlineData("v=spf1 foo=%{q}")]
     [InlineData("v=spf1 =a")]
     [InlineData("v=spf1 -all\ta")]
+    [InlineData("v=spf1 ip4:192.0.2.5\n")]
+    [InlineData("v=spf1 a:ctrl.example.com\rptr -all")]
+    [InlineData("v=spf1 a:\uFEFFgarbage.example.net -all")]
+    [InlineData("v=spf1 \u0080a:example.net -all")]
+    [InlineData("v=spf1 a:example.net \u0096all")]
+    [InlineData("v=spf1 a:example.com\n")]
+    [InlineData("v=spf1 redirect=example.com\n")]
     public void Parse_InvalidRecord_IsNullWithAReason(string text)
     {
         Assert.Null(SpfRecord.Parse(text, out var error));

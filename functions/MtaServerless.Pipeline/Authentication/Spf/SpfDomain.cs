@@ -25,6 +25,6 @@ internal static partial class SpfDomain
 
     public static bool IsTopLabel(string label) => TopLabel().IsMatch(label);
 
-    [GeneratedRegex("^(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])$")]
+    [GeneratedRegex("^(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])\\z")]
     private static partial Regex TopLabel();
 }

@@ -107,12 +107,12 @@ internal sealed partial record SpfMechanism(
 
     // The lazy target leaves a trailing "/n" or "//n" to the lengths; a length that is not one ("/024") stays in the
     // target, which then fails as a domain-spec.
-    [GeneratedRegex("^(?::(?<spec>.*?))?(?:/(?<ip4>0|[1-9][0-9]?))?(?://(?<ip6>0|[1-9][0-9]{0,2}))?$", RegexOptions.Singleline)]
+    [GeneratedRegex("^(?::(?<spec>.*?))?(?:/(?<ip4>0|[1-9][0-9]?))?(?://(?<ip6>0|[1-9][0-9]{0,2}))?\\z", RegexOptions.Singleline)]
     private static partial Regex DualCidr();
 
-    [GeneratedRegex(@"^:(?<address>(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(?:/(?<length>0|[1-9][0-9]?))?$")]
+    [GeneratedRegex(@"^:(?<address>(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(?:/(?<length>0|[1-9][0-9]?))?\z")]
     private static partial Regex Ip4Network();
 
-    [GeneratedRegex("^:(?<address>[0-9A-Fa-f:.]+)(?:/(?<length>0|[1-9][0-9]{0,2}))?$")]
+    [GeneratedRegex("^:(?<address>[0-9A-Fa-f:.]+)(?:/(?<length>0|[1-9][0-9]{0,2}))?\\z")]
     private static partial Regex Ip6Network();
 }

@@ -58,6 +58,6 @@ internal sealed partial record SpfRecord(IReadOnlyList<SpfMechanism> Mechanisms,
         return new SpfRecord(mechanisms, redirect, explanation);
     }
 
-    [GeneratedRegex("^(?<name>[A-Za-z][A-Za-z0-9_.-]*)=(?<value>.*)$", RegexOptions.Singleline)]
+    [GeneratedRegex("^(?<name>[A-Za-z][A-Za-z0-9_.-]*)=(?<value>.*)\\z", RegexOptions.Singleline)]
     private static partial Regex Modifier();
 }
