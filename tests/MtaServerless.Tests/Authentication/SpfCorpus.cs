@@ -180,6 +180,7 @@ public static class SpfCorpus
         Add("include-without-domain", Client, "a@syn10.test", "permerror", d => d.Record("syn10.test", "v=spf1 include ip4:192.0.2.10 -all"));
         Add("single-label-target", Client, "a@syn11.test", "permerror", d => d.Record("syn11.test", "v=spf1 a:localhost ip4:192.0.2.10 -all"));
         Add("ip4-cidr-on-ip6", Client6, "a@syn12.test", "permerror", d => d.Record("syn12.test", "v=spf1 ip6:2001:db8::/129 -all"));
+        Add("control-character", Client, "a@syn14.test", "permerror", d => d.Record("syn14.test", "v=spf1 ip4:192.0.2.10\n -all"));
         Add("exists-without-domain", Client, "a@syn13.test", "permerror", d => d.Record("syn13.test", "v=spf1 exists ip4:192.0.2.10 -all"));
 
         // Unknown modifiers are ignored, when they are well formed.
