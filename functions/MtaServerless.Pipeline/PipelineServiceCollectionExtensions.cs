@@ -7,6 +7,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Dmarc;
 using MtaServerless.Pipeline.Authentication.Spf;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
@@ -54,6 +55,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
         services.AddSingleton<ISpfVerifier, SpfVerifier>();
+        services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
+        services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();

@@ -29,6 +29,33 @@ public static class Dkimpy
             : throw new InvalidOperationException($"dkimpy gave no verdict: {output}{error}");
     }
 
+    /// <summary>The message signed by dkimpy, its DKIM-Signature on top (UTF-8 in and out, as the process pipes carry it).</summary>
+    /// <param name="keyFile">A PKCS#8 PEM private key: RSA, or Ed25519 for <c>ed25519-sha256</c>.</param>
+    /// <param name="canonicalization">header/body, such as <c>relaxed/simple</c>.</param>
+    /// <param name="headers">The colon-separated fields to sign.</param>
+    public static async Task<byte[]> SignAsync(
+        byte[] message, string keyFile, string selector, string domain, string algorithm, string canonicalization = "relaxed/relaxed", string headers = "from:to:subject")
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        await Script.EnsureInstalledAsync();
+        return Succeeded(await Script.RunAsync($"sign {keyFile} {selector} {domain} {algorithm} {canonicalization} {headers}", message), "signing");
+    }
+
+    /// <summary>
+    /// The message sealed with one more ARC set (rsa-sha256), after an Authentication-Results of
+    /// <paramref name="authservId"/> whose <c>arc=</c> is dkimpy's validation of the chain so far, keys from <paramref name="nameServer"/>.
+    /// </summary>
+    public static async Task<byte[]> ArcSignAsync(byte[] message, string keyFile, string selector, string domain, string authservId, IPEndPoint nameServer)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(nameServer);
+        await Script.EnsureInstalledAsync();
+        return Succeeded(await Script.RunAsync($"arcsign {keyFile} {selector} {domain} {authservId} {nameServer}", message), "ARC sealing");
+    }
+
+    private static byte[] Succeeded((int ExitCode, string Output, string Error) run, string what) =>
+        run.ExitCode == 0 ? System.Text.Encoding.UTF8.GetBytes(run.Output) : throw new InvalidOperationException($"dkimpy {what} failed ({run.ExitCode}): {run.Error}");
+
     private static DkimVerdict Parse(string line)
     {
         var words = line.Split(' ');

@@ -7,24 +7,12 @@ system's resolvers.
 import sys
 
 import dkim
-import dns.resolver
+
+from loopback import txt_lookup
 
 
 def main(server):
-    address, port = server.rsplit(":", 1)
-    resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers = [address]
-    resolver.port = int(port)
-    resolver.lifetime = 5
-
-    def txt(name, timeout=5):
-        try:
-            answer = resolver.resolve(name.decode("ascii"), "TXT", lifetime=timeout)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-            return None
-        # A record's character-strings are one value (RFC 6376 3.6.2.2).
-        return b"".join(answer[0].strings)
-
+    txt = txt_lookup(server)
     message = sys.stdin.buffer.read()
     headers, _ = dkim.rfc822_parse(message)
     signatures = [value for name, value in headers if name.lower() == b"dkim-signature"]

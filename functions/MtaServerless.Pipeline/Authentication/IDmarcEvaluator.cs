@@ -13,7 +13,20 @@ public interface IDmarcEvaluator
 /// <param name="Verdict">none (no policy record), pass, fail, temperror or permerror.</param>
 /// <param name="Policy">What the domain owner asks for a failing message (<c>p=</c>, <c>sp=</c> or <c>np=</c> as applies); <see cref="DmarcRequest.None"/> unless <paramref name="Verdict"/> is fail.</param>
 /// <param name="PolicyDomain">The domain whose record applied (the From domain or one found by the tree walk); null when none.</param>
-public sealed record DmarcResult(AuthVerdict Verdict, string FromDomain, DmarcRequest Policy, string? PolicyDomain, string? Reason = null);
+/// <param name="Testing">The record says <c>t=y</c> (or the legacy <c>pct=0</c>): the owner is testing its policy; see <see cref="Disposition"/>.</param>
+public sealed record DmarcResult(AuthVerdict Verdict, string FromDomain, DmarcRequest Policy, string? PolicyDomain, string? Reason = null, bool Testing = false)
+{
+    /// <summary>
+    /// What a receiver applies to the message: <see cref="Policy"/>, or one level below it while the owner is testing
+    /// (DMARCbis 4.7, <c>t=y</c>: reject is applied as quarantine, quarantine as none). Reports give <see cref="Policy"/>.
+    /// </summary>
+    public DmarcRequest Disposition => (Testing, Policy) switch
+    {
+        (true, DmarcRequest.Reject) => DmarcRequest.Quarantine,
+        (true, _) => DmarcRequest.None,
+        _ => Policy,
+    };
+}
 
 /// <summary>A DMARC record's requested handling of failing mail.</summary>
 public enum DmarcRequest

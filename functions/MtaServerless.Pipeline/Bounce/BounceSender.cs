@@ -20,7 +20,6 @@ namespace MtaServerless.Pipeline.Bounce;
 public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<BounceSender> logger)
 {
     /// <summary>Every blob the pipeline writes has CRLF line ends, whatever the platform's.</summary>
-    private static readonly FormatOptions Format = CreateFormat();
 
     /// <summary>
     /// Sends the failure DSN owed for bounced recipients, then records that it went out. A crash in
@@ -76,7 +75,7 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
         var dsn = DsnBuilder.Build(kind, source, reported, original, Returned(kind, source.Ret, stored.Length), reportingMta, now, retryUntil);
 
         await using var transaction = await spool.BeginAsync(now, cancellationToken).ConfigureAwait(false);
-        await dsn.WriteToAsync(Format, transaction.Body, cancellationToken).ConfigureAwait(false);
+        await dsn.WriteToAsync(WireFormat.Options, transaction.Body, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(string.Empty, [new EnvelopeRecipient(source.MailFrom)], SmtpUtf8: !Ascii(source.MailFrom));
         var session = new SessionInfo("127.0.0.1", reportingMta, "LOCAL", "dsn", now, reportingMta);
         await transaction.CommitAsync(envelope, session, source.TraceParent, cancellationToken).ConfigureAwait(false);
@@ -96,13 +95,6 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
     };
 
     private static bool Ascii(string value) => value.All(char.IsAscii);
-
-    private static FormatOptions CreateFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
-    }
 
     [LoggerMessage(EventId = 3501, Level = LogLevel.Information, Message = "Message {MessageId} has the null sender: no DSN for its {Count} failed recipients")]
     private static partial void LogNullSender(ILogger logger, string messageId, int count);

@@ -109,12 +109,10 @@ public sealed class StoredMessage : IAsyncDisposable
     {
         var message = await LoadAsync(cancellationToken).ConfigureAwait(false);
         message.Prepare(EncodingConstraint.SevenBit, maxLineLength: 998);
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
         var file = CreateTemporaryFile();
         try
         {
-            await message.WriteToAsync(format, file, cancellationToken).ConfigureAwait(false);
+            await message.WriteToAsync(WireFormat.Options, file, cancellationToken).ConfigureAwait(false);
             return await OpenAsync(file, string.Empty, cancellationToken).ConfigureAwait(false);
         }
         catch

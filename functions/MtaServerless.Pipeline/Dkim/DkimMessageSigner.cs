@@ -20,7 +20,6 @@ namespace MtaServerless.Pipeline.Dkim;
 /// </remarks>
 public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKeyring keyring, ILogger<DkimMessageSigner> logger)
 {
-    private static readonly FormatOptions WireFormat = CreateWireFormat();
 
     /// <param name="traceHeaders">Our trace headers, which go between the signatures and the stored bytes.</param>
     public async Task<SignedMessage> SignAsync(InboundMessage message, string traceHeaders, CancellationToken cancellationToken)
@@ -92,16 +91,9 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
     {
         var headers = new HeaderList { field };
         using var bytes = new MemoryStream();
-        headers.WriteTo(WireFormat, bytes);
+        headers.WriteTo(WireFormat.Options, bytes);
         // A header list ends with the empty line that ends a header section; ours go in front of further fields.
         return Encoding.ASCII.GetString(bytes.GetBuffer(), 0, (int)bytes.Length - "\r\n".Length);
-    }
-
-    private static FormatOptions CreateWireFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
     }
 
     [LoggerMessage(EventId = 3511, Level = LogLevel.Debug, Message = "Message {MessageId} signed with {Key}")]
