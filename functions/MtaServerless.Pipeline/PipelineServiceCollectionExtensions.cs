@@ -8,6 +8,7 @@ using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Authentication;
 using MtaServerless.Pipeline.Authentication.Dmarc;
+using MtaServerless.Pipeline.Authentication.Spf;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Deliver.Smtp;
@@ -53,6 +54,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<DkimMessageSigner>();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
+        services.AddSingleton<ISpfVerifier, SpfVerifier>();
         services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
         services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
         services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using MtaServerless.Core.Storage;
 
 namespace MtaServerless.Testing;
 
@@ -13,16 +11,15 @@ public sealed record DkimVerdict(string Domain, string Selector, string Algorith
 /// </summary>
 public static class Dkimpy
 {
-    private static readonly SemaphoreSlim Install = new(1, 1);
-    private static bool _installed;
+    private static readonly ToolScript Script = new("dkimpy", "dkim/dkimpy.sh");
 
     /// <returns>One verdict per DKIM-Signature field of the message; none when it has no signature.</returns>
     public static async Task<IReadOnlyList<DkimVerdict>> VerifyAsync(byte[] message, IPEndPoint nameServer)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(nameServer);
-        await EnsureInstalledAsync();
-        var (_, output, error) = await RunAsync($"verify {nameServer}", message);
+        await Script.EnsureInstalledAsync();
+        var (_, output, error) = await Script.RunAsync($"verify {nameServer}", message);
         var verdicts = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(line => line.StartsWith("d=", StringComparison.Ordinal))
             .Select(Parse)
@@ -40,8 +37,8 @@ public static class Dkimpy
         byte[] message, string keyFile, string selector, string domain, string algorithm, string canonicalization = "relaxed/relaxed", string headers = "from:to:subject")
     {
         ArgumentNullException.ThrowIfNull(message);
-        await EnsureInstalledAsync();
-        return Succeeded(await RunAsync($"sign {keyFile} {selector} {domain} {algorithm} {canonicalization} {headers}", message), "signing");
+        await Script.EnsureInstalledAsync();
+        return Succeeded(await Script.RunAsync($"sign {keyFile} {selector} {domain} {algorithm} {canonicalization} {headers}", message), "signing");
     }
 
     /// <summary>
@@ -52,8 +49,8 @@ public static class Dkimpy
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(nameServer);
-        await EnsureInstalledAsync();
-        return Succeeded(await RunAsync($"arcsign {keyFile} {selector} {domain} {authservId} {nameServer}", message), "ARC sealing");
+        await Script.EnsureInstalledAsync();
+        return Succeeded(await Script.RunAsync($"arcsign {keyFile} {selector} {domain} {authservId} {nameServer}", message), "ARC sealing");
     }
 
     private static byte[] Succeeded((int ExitCode, string Output, string Error) run, string what) =>
@@ -63,39 +60,5 @@ public static class Dkimpy
     {
         var words = line.Split(' ');
         return new DkimVerdict(words[0][2..], words[1][2..], words[2][2..], words[3] == "pass", line);
-    }
-
-    private static async Task EnsureInstalledAsync()
-    {
-        await Install.WaitAsync();
-        try
-        {
-            if (!_installed)
-            {
-                var (exitCode, output, error) = await RunAsync("install", []);
-                _installed = exitCode == 0 ? true : throw new InvalidOperationException($"Installing dkimpy failed ({exitCode}): {output}{error}");
-            }
-        }
-        finally
-        {
-            Install.Release();
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string arguments, byte[] input)
-    {
-        var script = Path.Combine(RepositoryPaths.FindInfraDirectory(), "..", "tests", "dkim", "dkimpy.sh");
-        using var process = Process.Start(new ProcessStartInfo("bash", $"{script} {arguments}")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("Could not start bash.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.BaseStream.WriteAsync(input);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output, await error);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using DnsName = ARSoft.Tools.Net.DomainName;
 
@@ -8,7 +9,7 @@ namespace MtaServerless.Testing;
 
 /// <summary>
 /// A real DNS server (ARSoft.Tools.Net) on a free UDP port of 127.0.0.1, answering from a zone the
-/// test writes: MX, A, AAAA and TXT records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
+/// test writes: MX, A, AAAA, TXT and PTR records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
 /// </summary>
 public sealed class LoopbackDnsServer : IDisposable
 {
@@ -51,6 +52,13 @@ public sealed class LoopbackDnsServer : IDisposable
     public LoopbackDnsServer Txt(string name, IEnumerable<string> strings) =>
         Add(name, new TxtRecord(DnsName.Parse(name), Ttl, strings));
 
+    /// <summary>A PTR record of the address's reverse name (in-addr.arpa or ip6.arpa) that points to <paramref name="name"/>.</summary>
+    public LoopbackDnsServer Pointer(string address, string name)
+    {
+        var reverse = IPAddress.Parse(address).GetReverseLookupDomain();
+        return Add(reverse.ToString(), new PtrRecord(reverse, Ttl, DnsName.Parse(name)));
+    }
+
     public LoopbackDnsServer ServerFailure(string name)
     {
         _failing[Key(name)] = 0;
@@ -63,7 +71,17 @@ public sealed class LoopbackDnsServer : IDisposable
         return this;
     }
 
-    public void Dispose() => _server.Stop();
+    public void Dispose()
+    {
+        try
+        {
+            _server.Stop();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OperationCanceledException))
+        {
+            // ARSoft's Stop waits on its receive loop, which ends canceled when no query ever arrived: nothing went wrong.
+        }
+    }
 
     private LoopbackDnsServer Add(string name, DnsRecordBase record)
     {

@@ -63,6 +63,12 @@ public sealed class AuthenticationDns
         string name, QueryType type, Func<IReadOnlyList<DnsResourceRecord>, IEnumerable<T>> select, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (name.TrimEnd('.').Split('.').Contains(string.Empty))
+        {
+            // An empty label (a macro that expanded to nothing): DnsClient sends it anyway and waits out the timeout.
+            return DnsAnswer<T>.Failed(DnsOutcome.NonExistent);
+        }
+
         IDnsQueryResponse response;
         try
         {
