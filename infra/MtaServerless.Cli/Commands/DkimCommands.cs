@@ -90,16 +90,7 @@ internal static class DkimCommands
             }
 
             var signing = keys.GroupBy(k => k.Domain).SelectMany(DkimKeySet.Signing).ToHashSet();
-            await Output.WriteAsync(
-                output,
-                result.GetValue(CliOptions.Json),
-                keys,
-                ("Domain", k => k.Domain),
-                ("Selector", k => k.Selector),
-                ("Algorithm", k => k.Algorithm),
-                ("Signing", k => signing.Contains(k) ? "yes" : "next"),
-                ("Created", k => k.CreatedAt),
-                ("DNS", k => published[k])).ConfigureAwait(false);
+            await WriteKeysAsync(output, result, keys, signing, ("Created", k => k.CreatedAt), ("DNS", k => published[k])).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return list;
@@ -216,16 +207,23 @@ internal static class DkimCommands
     }
 
     /// <param name="signing">Those of <paramref name="keys"/> that sign.</param>
-    private static Task WriteKeysAsync(TextWriter output, ParseResult result, IReadOnlyList<DkimKeyEntity> keys, IReadOnlyList<DkimKeyEntity> signing) =>
+    private static Task WriteKeysAsync(TextWriter output, ParseResult result, IReadOnlyList<DkimKeyEntity> keys, IReadOnlyCollection<DkimKeyEntity> signing) =>
+        WriteKeysAsync(output, result, keys, signing, ("DNS record", k => DkimPublicRecord.For(k).ZoneFileLine()));
+
+    /// <param name="more">The columns that follow the key's name, algorithm and role.</param>
+    private static Task WriteKeysAsync(
+        TextWriter output, ParseResult result, IReadOnlyList<DkimKeyEntity> keys, IReadOnlyCollection<DkimKeyEntity> signing, params (string Header, Func<DkimKeyEntity, object?> Value)[] more) =>
         Output.WriteAsync(
             output,
             result.GetValue(CliOptions.Json),
             keys,
-            ("Domain", k => k.Domain),
-            ("Selector", k => k.Selector),
-            ("Algorithm", k => k.Algorithm),
-            ("Signing", k => signing.Contains(k) ? "yes" : "next"),
-            ("DNS record", k => DkimPublicRecord.For(k).ZoneFileLine()));
+            [
+                ("Domain", k => k.Domain),
+                ("Selector", k => k.Selector),
+                ("Algorithm", k => k.Algorithm),
+                ("Signing", k => signing.Contains(k) ? "yes" : "next"),
+                .. more,
+            ]);
 
     /// <returns><c>published</c> (the TXT record holds this key), <c>missing</c>, <c>different</c> (it holds another key), or <c>unreachable</c> and why.</returns>
     private static async Task<string> CheckRecordAsync(LookupClient dns, DkimKeyEntity key, CancellationToken cancellationToken)

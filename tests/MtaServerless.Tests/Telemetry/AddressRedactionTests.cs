@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Telemetry;
-using MtaServerless.Telemetry;
 
 namespace MtaServerless.Tests.Telemetry;
 
@@ -38,21 +35,8 @@ public sealed class AddressRedactionTests
         Assert.Equal(typeof(InvalidOperationException), exported.ExceptionType);
     }
 
-    private static List<CapturedLog> Export(RecipientAddressMode mode, Exception exception)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Telemetry:RecipientAddresses"] = mode.ToString() })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddMtaOpenTelemetry(configuration, "mta-test");
-        var captured = new CapturedTelemetry();
-        captured.AddTo(services);
-        using (var provider = services.BuildServiceProvider())
-        {
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger("MtaServerless.Pipeline.Deliver.SmtpRelay").LogWarning(exception, "Relay failed");
-        }
-
-        return [.. captured.Logs];
-    }
+    private static List<CapturedLog> Export(RecipientAddressMode mode, Exception exception) =>
+        CapturedTelemetry.Logs(
+            new Dictionary<string, string?> { ["Telemetry:RecipientAddresses"] = mode.ToString() },
+            loggers => loggers.CreateLogger("MtaServerless.Pipeline.Deliver.SmtpRelay").LogWarning(exception, "Relay failed"));
 }

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MtaServerless.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 
@@ -10,12 +13,24 @@ namespace MtaServerless.Tests.Telemetry;
 internal sealed record CapturedLog(string? Exception, Type? ExceptionType, string? Category, ActivityTraceFlags TraceFlags);
 
 /// <summary>An in-memory exporter for a host's log records, added after the host's own processors.</summary>
-internal sealed class CapturedTelemetry
+internal static class CapturedTelemetry
 {
-    public ConcurrentQueue<CapturedLog> Logs { get; } = new();
+    /// <summary>What the telemetry registration of <paramref name="settings"/> exports of the logs <paramref name="write"/> writes.</summary>
+    public static List<CapturedLog> Logs(IReadOnlyDictionary<string, string?> settings, Action<ILoggerFactory> write)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddMtaOpenTelemetry(configuration, "mta-test");
+        var logs = new ConcurrentQueue<CapturedLog>();
+        services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new SimpleLogRecordExportProcessor(new LogExporter(logs))));
+        using (var provider = services.BuildServiceProvider())
+        {
+            write(provider.GetRequiredService<ILoggerFactory>());
+        }
 
-    public void AddTo(IServiceCollection services) =>
-        services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new SimpleLogRecordExportProcessor(new LogExporter(Logs))));
+        return [.. logs];
+    }
 
     private sealed class LogExporter(ConcurrentQueue<CapturedLog> logs) : BaseExporter<LogRecord>
     {

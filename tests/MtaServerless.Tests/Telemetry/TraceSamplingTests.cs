@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Telemetry;
@@ -70,26 +68,18 @@ public sealed class TraceSamplingTests
     [Fact]
     public void LogRecords_ForAzureMonitor_EventsWarningsAndErrorsAreMarkedSampled_InformationFollowsItsTrace()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                // Loopback and never started: nothing is sent, but the Azure Monitor registration is in place.
-                ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=http://127.0.0.1:9/",
-            })
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddMtaOpenTelemetry(configuration, "mta-test");
-        var captured = new CapturedTelemetry();
-        captured.AddTo(services);
-        using (var provider = services.BuildServiceProvider())
-        using (Unsampled("mta.ingest"))
+        var settings = new Dictionary<string, string?>
         {
-            var loggers = provider.GetRequiredService<ILoggerFactory>();
+            // Loopback and never started: nothing is sent, but the Azure Monitor registration is in place.
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=http://127.0.0.1:9/",
+        };
+        var logs = CapturedTelemetry.Logs(settings, loggers =>
+        {
+            using var trace = Unsampled("mta.ingest");
             loggers.CreateLogger("MtaServerless.Pipeline.Ingest.IngestStage").LogInformation("Message ingested");
             loggers.CreateLogger("MtaServerless.Pipeline.Deliver.SmtpRelay").LogWarning("Connection failed");
             loggers.CreateLogger(MtaTelemetry.EventCategory).LogInformation(new EventId(6010, "mta.recipient.delivered"), "Delivered");
-        }
+        });
 
         Assert.Equal(
             [
@@ -97,7 +87,7 @@ public sealed class TraceSamplingTests
                 new CapturedLog(null, null, "MtaServerless.Pipeline.Deliver.SmtpRelay", ActivityTraceFlags.Recorded),
                 new CapturedLog(null, null, string.Empty, ActivityTraceFlags.Recorded),
             ],
-            captured.Logs);
+            logs);
     }
 
     /// <summary>A span of a trace the default ratio leaves out, as the sampler leaves it: recorded, not sampled.</summary>
