@@ -59,6 +59,16 @@ public sealed class OwnAuthenticationResultsTests
     }
 
     [Fact]
+    public void Find_ForgedFieldsNextToEachOther_MakeOneRange()
+    {
+        var forged = string.Concat(Enumerable.Repeat("Authentication-Results: mail.example.net; none\r\n", 500));
+
+        var ranges = Find(forged + Body);
+
+        Assert.Equal([new ByteRange(0, forged.Length)], ranges);
+    }
+
+    [Fact]
     public void Find_InTheBody_IsNotAField()
     {
         Assert.Empty(Find(Body + "Authentication-Results: mail.example.net; none\r\n"));
