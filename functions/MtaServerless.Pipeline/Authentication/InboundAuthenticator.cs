@@ -61,7 +61,7 @@ public sealed partial class InboundAuthenticator(
 
             if (forged.Count > 0)
             {
-                LogForgedRemoved(logger, message.Id, forged.Count);
+                LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count);
                 await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
             }
 
@@ -93,8 +93,8 @@ public sealed partial class InboundAuthenticator(
         return new InboundAuthentication(spfResult, signed, dmarcResult);
     }
 
-    [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with {Count} Authentication-Results fields in our name: left out of every copy")]
-    private static partial void LogForgedRemoved(ILogger logger, string messageId, int count);
+    [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with Authentication-Results fields in our name ({Octets} octets in {Ranges} ranges): left out of every copy")]
+    private static partial void LogForgedRemoved(ILogger logger, string messageId, long octets, int ranges);
 
     [LoggerMessage(EventId = 3763, Level = LogLevel.Debug, Message = "Message {MessageId} checked: SPF {Spf}, DKIM {Dkim}, DMARC {Dmarc}, ARC {Arc}")]
     private static partial void LogChecked(ILogger logger, string messageId, AuthVerdict spf, AuthVerdict dkim, AuthVerdict dmarc, AuthVerdict arc);
