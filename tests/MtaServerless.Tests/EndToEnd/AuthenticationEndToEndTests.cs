@@ -19,8 +19,9 @@ namespace MtaServerless.Tests.EndToEnd;
 
 /// <summary>
 /// Checks of received mail on the whole path: remote MTAs send through the edge's MX listener, the local runner's pipeline
-/// checks SPF, DKIM and DMARC against a DNS server on loopback and relays to an SMTP server on loopback. A signed message
-/// of a p=reject domain arrives with one field saying spf, dkim and dmarc pass, and its signature still verifies (dkimpy);
+/// checks SPF, DKIM, DMARC and ARC against a DNS server on loopback and relays to an SMTP server on loopback. A signed and
+/// ARC-sealed message of a p=reject domain arrives with one field saying spf, dkim, dmarc and arc pass, and its signature
+/// still verifies (dkimpy);
 /// a forged field in our name is gone and foreign ones stay; unsigned mail of a p=reject domain from an address its SPF
 /// refuses is delivered with dmarc=fail on a headers-only route and quarantined, without a DSN, on an enforce route; mail
 /// of our users (submission, trusted network) gets no field; the event names domains, never an address or a key.
@@ -75,7 +76,7 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
             {
                 await mx.GreetAsync();
                 await mx.CommandAsync("EHLO mta.e2e-auth-signed.example", "250");
-                await SendAsync(mx, $"alice@{Signed}", "bob@headers.e2e-auth.example", await SignedMessageAsync(rsa));
+                await SendAsync(mx, $"alice@{Signed}", "bob@headers.e2e-auth.example", await SignedMessageAsync(rsa, dns.Endpoint));
                 await SendAsync(mx, $"mallory@{Forged}", "bob@headers.e2e-auth.example", Unsigned($"mallory@{Forged}", "bob@headers.e2e-auth.example", "forged, headers only"));
                 quarantinedId = await SendAsync(mx, $"mallory@{Forged}", "carol@enforced.e2e-auth.example NOTIFY=SUCCESS,FAILURE", Unsigned($"mallory@{Forged}", "carol@enforced.e2e-auth.example", "forged, enforced"));
             }
@@ -120,6 +121,7 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         Assert.Contains($"header.s={Selector}", field, StringComparison.Ordinal);
         Assert.Contains("dmarc=pass", field, StringComparison.Ordinal);
         Assert.Contains($"header.from={Signed}", field, StringComparison.Ordinal);
+        Assert.Contains("arc=pass", field, StringComparison.Ordinal);
         Assert.DoesNotContain("forged-pass", signed, StringComparison.Ordinal);
         Assert.Contains(Fields(signed), f => f.StartsWith("Authentication-Results: mx.other.example;", StringComparison.Ordinal));
         Assert.Contains(Fields(signed), f => f.StartsWith("Authentication-Results: relay.test.example;", StringComparison.Ordinal));
@@ -146,7 +148,7 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         var events = captured.Events.Where(e => e.Name == TelemetryNames.MessageAuthenticated).Select(e => e.Attributes).ToList();
         Assert.Equal(3, events.Count);
         var pass = Assert.Single(events, e => e["FromDomain"] == Signed);
-        Assert.Equal(("pass", "pass", "pass", "none", "none", "delivered"), (pass["Spf"], pass["Dkim"], pass["Dmarc"], pass["Arc"], pass["DmarcPolicy"], pass["Action"]));
+        Assert.Equal(("pass", "pass", "pass", "pass", "none", "delivered"), (pass["Spf"], pass["Dkim"], pass["Dmarc"], pass["Arc"], pass["DmarcPolicy"], pass["Action"]));
         Assert.Equal(
             [("fail", "none", "fail", "reject", "delivered"), ("fail", "none", "fail", "reject", "quarantined")],
             events.Where(e => e["FromDomain"] == Forged).Select(e => (e["Spf"], e["Dkim"], e["Dmarc"], e["DmarcPolicy"], e["Action"])).Order());
@@ -155,8 +157,11 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         Assert.All(captured.Texts, t => Assert.DoesNotContain(key[..40], t, StringComparison.Ordinal));
     }
 
-    /// <summary>A message signed by dkimpy for its From domain, carrying a forged field in our name and two foreign ones, none of them signed.</summary>
-    private static async Task<byte[]> SignedMessageAsync(RSA rsa)
+    /// <summary>
+    /// A message signed by dkimpy for its From domain and sealed with an ARC set by a forwarder of that domain, carrying a
+    /// forged field in our name and two foreign ones, none of them signed.
+    /// </summary>
+    private static async Task<byte[]> SignedMessageAsync(RSA rsa, IPEndPoint nameServer)
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Alice", $"alice@{Signed}"));
@@ -169,7 +174,13 @@ public sealed class AuthenticationEndToEndTests(AzuriteFixture azurite) : IClass
         await File.WriteAllTextAsync(keyFile, rsa.ExportPkcs8PrivateKeyPem());
         try
         {
-            var signed = await Dkimpy.SignAsync(Wire(message), keyFile, Selector, Signed, "rsa-sha256", headers: "from:to:subject:date:message-id");
+            var signed = await Dkimpy.ArcSignAsync(
+                await Dkimpy.SignAsync(Wire(message), keyFile, Selector, Signed, "rsa-sha256", headers: "from:to:subject:date:message-id"),
+                keyFile,
+                Selector,
+                Signed,
+                "forwarder." + Signed,
+                nameServer);
             var received =
                 "Authentication-Results: RELAY.test;\r\n\tdmarc=forged-pass header.from=" + Signed + "\r\n" +
                 "Authentication-Results: mx.other.example; spf=fail smtp.mailfrom=" + Signed + "\r\n" +
