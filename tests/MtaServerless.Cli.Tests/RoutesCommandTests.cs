@@ -48,6 +48,30 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Set_DmarcPolicy_ChangesOnlyThatProperty()
+    {
+        await CliRun.RunAsync(azurite, "routes", "add", "set.example", "--action", "smarthost", "--host", "relay.example.net", "--port", "587", "--tls", "required", "--accepts-inbound");
+
+        var set = await CliRun.RunAsync(azurite, "routes", "set", "SET.example", "--dmarc-policy", "enforce");
+        var listed = await CliRun.RunAsync(azurite, "routes", "list", "--json");
+
+        Assert.Equal(0, set.ExitCode);
+        var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "set.example")!;
+        Assert.Equal(
+            ("enforce", "smarthost", "relay.example.net", 587, "required", true),
+            (route["dmarcPolicy"]!.GetValue<string>(), route["action"]!.GetValue<string>(), route["host"]!.GetValue<string>(), route["port"]!.GetValue<int>(), route["tls"]!.GetValue<string>(), route["acceptsInbound"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public async Task Set_NoSuchRoute_ExitsWithOne()
+    {
+        var run = await CliRun.RunAsync(azurite, "routes", "set", "nowhere.example", "--dmarc-policy", "enforce");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no route for 'nowhere.example'", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_Json_GivesOneObjectPerRoute()
     {
         await CliRun.RunAsync(azurite, "routes", "add", "*.json.example", "--action", "mx", "--accepts-inbound");
@@ -70,6 +94,8 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
     [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--credential-ref", "relay")]
     [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--tls", "none", "--credential-ref", "relay")]
     [InlineData("unknown DMARC policy 'reject' (expected headers-only or enforce)", "routes", "add", "a.example", "--action", "mx", "--dmarc-policy", "reject")]
+    [InlineData("unknown DMARC policy 'strict'", "routes", "set", "*", "--dmarc-policy", "strict")]
+    [InlineData("--dmarc-policy", "routes", "set", "a.example")]
     [InlineData("frobnicate", "routes", "frobnicate")]
     public async Task BadInput_ExitsWithTwoAndSaysWhy(string expected, params string[] args)
     {
