@@ -48,6 +48,7 @@ internal static class Driver
         await using var azurite = await AzuriteProcess.StartAsync(new AzuriteSettings(RepositoryPaths.FindInfraDirectory(), data, blobPort, queuePort, tablePort), CancellationToken.None);
         var storage = MtaStorageClients.FromConnectionString(azurite.ConnectionString);
         await storage.EnsureCreatedAsync(CancellationToken.None);
+        using var sender = new SenderDomain();
         var gate = new RelayGate();
         await using var sink = SmtpSink.Start((_, cancellationToken) => gate.ReplyAsync(cancellationToken));
         // A route per domain, so that a message to all of them is one relay transaction per domain; all to the sink.
@@ -64,28 +65,28 @@ internal static class Driver
         var labels = Labels.For(settings);
         var relaysInFlight = 0;
 
-        await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, concurrentRuns: null)))
+        await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, sender.NameServers, concurrentRuns: null)))
         {
             var measure = new Measurement(host, arrivals, sink, azuritePid);
-            results.Add(await measure.RunAsync("warm-up, 1 recipient", 0, port => Load.ConcurrentAsync(port, settings.Warmup, settings.Clients, single)));
-            results.Add(await measure.RunAsync("warm-up, multi", 0, port => Load.ConcurrentAsync(port, Math.Max(settings.Warmup / 10, settings.Clients), settings.Clients, multi)));
+            results.Add(await measure.RunAsync("warm-up, 1 recipient", 0, port => Load.ConcurrentAsync(port, settings.Warmup, settings.Clients, single, sender)));
+            results.Add(await measure.RunAsync("warm-up, multi", 0, port => Load.ConcurrentAsync(port, Math.Max(settings.Warmup / 10, settings.Clients), settings.Clients, multi, sender)));
             for (var run = 1; run <= settings.Runs; run++)
             {
-                results.Add(await measure.RunAsync(labels.Single, run, port => Load.ConcurrentAsync(port, settings.Messages, settings.Clients, single)));
-                results.Add(await measure.RunAsync(labels.Multi, run, port => Load.ConcurrentAsync(port, settings.MultiMessages, settings.Clients, multi)));
-                results.Add(await measure.RunAsync(labels.Idle, run, port => Load.SpacedAsync(port, settings.IdleMessages, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), single)));
+                results.Add(await measure.RunAsync(labels.Single, run, port => Load.ConcurrentAsync(port, settings.Messages, settings.Clients, single, sender)));
+                results.Add(await measure.RunAsync(labels.Multi, run, port => Load.ConcurrentAsync(port, settings.MultiMessages, settings.Clients, multi, sender)));
+                results.Add(await measure.RunAsync(labels.Idle, run, port => Load.SpacedAsync(port, settings.IdleMessages, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), single, sender)));
             }
         }
 
         // A fresh host whose queue engine takes that many messages at once (host.json's batch of 16 runs at most 24 per
         // instance; in Azure more instances would share them), and a sink that holds every reply to DATA until that
         // many relays wait for it: the working set of that many relays in flight, beside the host's baseline.
-        await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, concurrentRuns: settings.Relays)))
+        await using (var host = await MtaHostProcess.StartAsync(HostEnvironment(azurite.ConnectionString, sender.NameServers, concurrentRuns: settings.Relays)))
         {
             var measure = new Measurement(host, arrivals, sink, azuritePid);
-            results.Add(await measure.RunAsync("memory warm-up", 0, port => Load.ConcurrentAsync(port, settings.MemoryWarmup, settings.Clients, single)));
+            results.Add(await measure.RunAsync("memory warm-up", 0, port => Load.ConcurrentAsync(port, settings.MemoryWarmup, settings.Clients, single, sender)));
             gate.Hold(settings.Relays);
-            results.Add(await measure.RunAsync(labels.Relays, 1, port => Load.ConcurrentAsync(port, settings.Relays, settings.Relays, single)));
+            results.Add(await measure.RunAsync(labels.Relays, 1, port => Load.ConcurrentAsync(port, settings.Relays, settings.Relays, single, sender)));
             relaysInFlight = gate.MostWaiting;
         }
 
@@ -106,7 +107,7 @@ internal static class Driver
         return missing == 0 && duplicates == 0 ? 0 : 1;
     }
 
-    private static Dictionary<string, string> HostEnvironment(string connectionString, int? concurrentRuns)
+    private static Dictionary<string, string> HostEnvironment(string connectionString, string nameServers, int? concurrentRuns)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -118,6 +119,8 @@ internal static class Driver
             // The memory scenario's clients all connect from 127.0.0.1 at once.
             ["Edge__Limits__MaxConnectionsPerAddress"] = "1000",
             ["Pipeline__HostName"] = "relay.bench",
+            // The sender's records, for the checks of mail received on the MX listener: never the system's resolvers.
+            ["Pipeline__NameServers"] = nameServers,
             ["Logging__LogLevel__Default"] = "Warning",
         };
         if (concurrentRuns is { } runs)

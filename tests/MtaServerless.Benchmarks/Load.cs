@@ -22,14 +22,14 @@ internal static class Load
         : [.. Enumerable.Range(0, count).Select(r => $"rcpt{r}@{Domains[r % Domains.Length]}")];
 
     /// <summary><paramref name="clients"/> clients at once, until <paramref name="messages"/> are accepted.</summary>
-    public static async Task<IReadOnlyList<Sent>> ConcurrentAsync(int port, int messages, int clients, IReadOnlyList<string> recipients)
+    public static async Task<IReadOnlyList<Sent>> ConcurrentAsync(int port, int messages, int clients, IReadOnlyList<string> recipients, SenderDomain sender)
     {
         var sent = new ConcurrentBag<Sent>();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
         {
             using var smtp = await ConnectAsync(port);
             // One message object per client, sent again and again: composing is the driver's CPU, not the MTA's.
-            var message = Compose(recipients);
+            var message = sender.Sign(Compose(recipients));
             for (var i = client; i < messages; i += clients)
             {
                 sent.Add(await SendAsync(smtp, message, recipients));
@@ -41,11 +41,11 @@ internal static class Load
     }
 
     /// <summary>One message at a time with a random pause between, so that the MTA's queues are idle when each arrives.</summary>
-    public static async Task<IReadOnlyList<Sent>> SpacedAsync(int port, int messages, TimeSpan shortestPause, TimeSpan longestPause, IReadOnlyList<string> recipients)
+    public static async Task<IReadOnlyList<Sent>> SpacedAsync(int port, int messages, TimeSpan shortestPause, TimeSpan longestPause, IReadOnlyList<string> recipients, SenderDomain sender)
     {
         var sent = new List<Sent>(messages);
         using var smtp = await ConnectAsync(port);
-        var message = Compose(recipients);
+        var message = sender.Sign(Compose(recipients));
         for (var i = 0; i < messages; i++)
         {
             await Task.Delay(shortestPause + ((longestPause - shortestPause) * Random.Shared.NextDouble()));
@@ -66,7 +66,7 @@ internal static class Load
     private static MimeMessage Compose(IReadOnlyList<string> recipients)
     {
         var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("alice@example.org"));
+        message.From.Add(new MailboxAddress("Alice", $"alice@{SenderDomain.Domain}"));
         message.To.AddRange(recipients.Select(MailboxAddress.Parse));
         message.Subject = "bench";
         message.Body = new TextPart("plain") { Text = Text };
