@@ -42,6 +42,10 @@ resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       name: 'mailboxes'
     }
 
+    resource quarantine 'containers' = {
+      name: 'quarantine'
+    }
+
     resource deployment 'containers' = {
       name: deploymentContainerName
     }

@@ -69,6 +69,8 @@ var content = {
     queryItem('Accepted, delivered, deferred, bounced, expired and re-driven', loadTextContent('../monitoring/queries/outcomes-over-time.kql'), 'timechart')
     queryItem('Delivery latency since acceptance (seconds): p50, p90, p99', loadTextContent('../monitoring/queries/delivery-latency.kql'), 'timechart')
     queryItem('Top failing remote hosts and replies', loadTextContent('../monitoring/queries/failing-remote-hosts.kql'), 'table')
+    textItem('## Mail authentication\nMail from elsewhere by From domain: SPF, DKIM and DMARC results, and what routes with DmarcPolicy enforce quarantined. A domain of yours failing here has a sender its SPF or DKIM records miss.')
+    queryItem('Authentication results by From domain', loadTextContent('../monitoring/queries/authentication-by-domain.kql'), 'table')
     textItem('## Queues\nDepth counts messages waiting for a retry too; the oldest age shows a stuck queue.')
     queryItem('Queue depth', loadTextContent('../monitoring/queries/queue-depth.kql'), 'timechart')
     queryItem('Oldest message age (minutes)', loadTextContent('../monitoring/queries/queue-oldest-age.kql'), 'timechart')

@@ -16,6 +16,12 @@ public static class LocalOutcomes
 
     public static DeliveryOutcome DeliveredToMailbox { get; } = DeliveryOutcome.Local(250, "2.0.0", "Delivered to the local mailbox");
 
+    /// <summary>
+    /// Final, and never reported to the sender: the sender failed DMARC, so it is likely forged, and a DSN would be
+    /// backscatter to whoever it names.
+    /// </summary>
+    public static DeliveryOutcome Quarantined { get; } = DeliveryOutcome.Local(250, "2.7.0", "Quarantined: the message failed DMARC");
+
     /// <summary>A recipient recorded "sent" whose stored reply is gone: the next hop's 2xx is all that is known.</summary>
     public static DeliveryOutcome AcceptedEarlier { get; } = DeliveryOutcome.Local(250, "2.0.0", "Accepted by the next hop in an earlier attempt");
 

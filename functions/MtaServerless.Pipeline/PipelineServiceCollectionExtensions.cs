@@ -57,6 +57,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<ISpfVerifier, SpfVerifier>();
         services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
         services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
+        services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));
+        services.AddSingleton<InboundAuthenticator>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();
         services.AddSingleton<MailboxDelivery>();
@@ -69,6 +71,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddMtaTelemetryOptions(configuration);
         services.AddSingleton<DeliveryEvents>();
         services.AddSingleton<SweepEvents>();
+        services.AddSingleton<AuthenticationEvents>();
         services.AddSingleton<QueueMetrics>();
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Storage;
+using MtaServerless.Core.Telemetry;
 
 namespace MtaServerless.Bicep.Tests;
 
@@ -36,12 +37,14 @@ public sealed class MonitoringTests(BicepBuild build)
     }
 
     [Fact]
-    public void Workbook_ShowsOutcomes_Latency_FailingHosts_Queues_AndAbuse()
+    public void Workbook_ShowsOutcomes_Latency_FailingHosts_Authentication_Queues_AndAbuse()
     {
         var queries = KqlFile.In("queries").ToDictionary(q => q.Name);
 
         Assert.Equal(Telemetry.Events.Keys.Where(IsMailFlow).Order(StringComparer.Ordinal), queries["outcomes-over-time.kql"].TelemetryNames.Order(StringComparer.Ordinal));
-        Assert.Equal(Telemetry.Events.Keys.Where(n => !IsMailFlow(n)).Order(StringComparer.Ordinal), queries["abuse-signals.kql"].TelemetryNames.Order(StringComparer.Ordinal));
+        Assert.Equal(Telemetry.Events.Keys.Where(n => !IsMailFlow(n) && n != TelemetryNames.MessageAuthenticated).Order(StringComparer.Ordinal), queries["abuse-signals.kql"].TelemetryNames.Order(StringComparer.Ordinal));
+        Assert.Equal([TelemetryNames.MessageAuthenticated], queries["authentication-by-domain.kql"].TelemetryNames);
+        Assert.Equal(Telemetry.DimensionsOf(TelemetryNames.MessageAuthenticated).Where(d => d != "MessageId").Order(StringComparer.Ordinal), queries["authentication-by-domain.kql"].Dimensions.Order(StringComparer.Ordinal));
         Assert.Contains("percentiles(", queries["delivery-latency.kql"].Query, StringComparison.Ordinal);
         Assert.Equal(["RemoteHost", "ReplyCode", "EnhancedStatusCode", "MessageId"], queries["failing-remote-hosts.kql"].Dimensions);
         Assert.Equal(["mta.queue.depth"], queries["queue-depth.kql"].TelemetryNames);
@@ -141,6 +144,7 @@ public sealed class MonitoringTests(BicepBuild build)
         Assert.All(names, n => Assert.StartsWith("mta.", n, StringComparison.Ordinal));
     }
 
-    // Messages and recipients are the mail flow; the edge's throttling events are abuse signals, shown apart.
-    private static bool IsMailFlow(string name) => name.StartsWith("mta.message.", StringComparison.Ordinal) || name.StartsWith("mta.recipient.", StringComparison.Ordinal);
+    // Messages accepted and recipients are the mail flow; the results of authentication have their panel, and the edge's
+    // throttling events are abuse signals, shown apart.
+    private static bool IsMailFlow(string name) => name == TelemetryNames.MessageAccepted || name.StartsWith("mta.recipient.", StringComparison.Ordinal);
 }

@@ -15,7 +15,7 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.Equal(0, added.ExitCode);
         Assert.Equal(0, listed.ExitCode);
         Assert.StartsWith("Pattern", listed.Lines[0], StringComparison.Ordinal);
-        Assert.Contains(listed.Lines, line => Regex.IsMatch(line, @"^example\.com\s+smarthost\s+relay\.example\.net\s+587\s+required\s+no\s+relay\s+yes$"));
+        Assert.Contains(listed.Lines, line => Regex.IsMatch(line, @"^example\.com\s+smarthost\s+relay\.example\.net\s+587\s+required\s+no\s+relay\s+yes\s+headers-only$"));
     }
 
     [Theory]
@@ -31,6 +31,44 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
 
         var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "verify.example")!;
         Assert.Equal(expected, route["verifyCertificate"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("enforce", "--dmarc-policy", "enforce")]
+    [InlineData("headers-only", "--dmarc-policy", "Headers-Only")]
+    [InlineData("headers-only")]
+    public async Task Add_DmarcPolicy_IsStored_HeadersOnlyByDefault(string expected, params string[] extra)
+    {
+        await CliRun.RunAsync(azurite, ["routes", "add", "dmarc.example", "--action", "mailbox", "--accepts-inbound", .. extra]);
+
+        var listed = await CliRun.RunAsync(azurite, "routes", "list", "--json");
+
+        var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "dmarc.example")!;
+        Assert.Equal(expected, route["dmarcPolicy"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Set_DmarcPolicy_ChangesOnlyThatProperty()
+    {
+        await CliRun.RunAsync(azurite, "routes", "add", "set.example", "--action", "smarthost", "--host", "relay.example.net", "--port", "587", "--tls", "required", "--accepts-inbound");
+
+        var set = await CliRun.RunAsync(azurite, "routes", "set", "SET.example", "--dmarc-policy", "enforce");
+        var listed = await CliRun.RunAsync(azurite, "routes", "list", "--json");
+
+        Assert.Equal(0, set.ExitCode);
+        var route = JsonNode.Parse(listed.Output)!.AsArray().Single(r => r!["pattern"]!.GetValue<string>() == "set.example")!;
+        Assert.Equal(
+            ("enforce", "smarthost", "relay.example.net", 587, "required", true),
+            (route["dmarcPolicy"]!.GetValue<string>(), route["action"]!.GetValue<string>(), route["host"]!.GetValue<string>(), route["port"]!.GetValue<int>(), route["tls"]!.GetValue<string>(), route["acceptsInbound"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public async Task Set_NoSuchRoute_ExitsWithOne()
+    {
+        var run = await CliRun.RunAsync(azurite, "routes", "set", "nowhere.example", "--dmarc-policy", "enforce");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no route for 'nowhere.example'", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -55,6 +93,9 @@ public sealed class RoutesCommandTests(AzuriteFixture azurite) : IClassFixture<A
     [InlineData("not a mail address", "routes", "test", "no-at-sign")]
     [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--credential-ref", "relay")]
     [InlineData("--tls required or implicit", "routes", "add", "a.example", "--action", "smarthost", "--host", "h", "--tls", "none", "--credential-ref", "relay")]
+    [InlineData("unknown DMARC policy 'reject' (expected headers-only or enforce)", "routes", "add", "a.example", "--action", "mx", "--dmarc-policy", "reject")]
+    [InlineData("unknown DMARC policy 'strict'", "routes", "set", "*", "--dmarc-policy", "strict")]
+    [InlineData("--dmarc-policy", "routes", "set", "a.example")]
     [InlineData("frobnicate", "routes", "frobnicate")]
     public async Task BadInput_ExitsWithTwoAndSaysWhy(string expected, params string[] args)
     {

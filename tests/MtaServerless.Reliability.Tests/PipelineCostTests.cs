@@ -19,7 +19,8 @@ namespace MtaServerless.Reliability.Tests;
 /// Issue 14's cost target: a message relayed on the first attempt costs 6 storage transactions of ours, from
 /// the edge's spool write to the result record, whether it has one recipient or ten: the spool blob and its
 /// inbound message, the sweeper's index entry, the records (written already leased to Ingest, which makes the
-/// first attempt without a delivery task), the blob's read for the relay, and the results. Later the sweeper
+/// first attempt without a delivery task), the blob's read for the relay (Ingest's, when it checks or signs the message,
+/// handed to the first attempt), and the results. Later the sweeper
 /// looks at it: its partition read and a share of one batch. A sweep with nothing due costs one query. The queue
 /// trigger's receive and delete of the inbound message are the Functions host's and are not counted here.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
 
     private readonly StorageTransactionCounter _counter = new();
     private readonly string _keys = Path.Combine(Path.GetTempPath(), "mta-cost-dkim-" + Guid.NewGuid().ToString("N"));
+    private readonly LoopbackDnsServer _dns = new();
     private ScriptedSmtpServer _smarthost = null!;
     private ServiceProvider _services = null!;
 
@@ -53,6 +55,8 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
             [StorageNames.Connection] = azurite.ConnectionString,
             ["Pipeline:HostName"] = "relay.test",
             ["Dkim:KeyDirectory"] = _keys,
+            // Mail to the mx listener is checked (SPF, DKIM, DMARC): its queries go to a DNS server on loopback.
+            ["Pipeline:NameServers"] = _dns.Endpoint.ToString(),
         }).Build();
         _services = new ServiceCollection()
             .AddLogging()
@@ -66,6 +70,7 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
     {
         await _services.DisposeAsync();
         await _smarthost.DisposeAsync();
+        _dns.Dispose();
         if (Directory.Exists(_keys))
         {
             Directory.Delete(_keys, recursive: true);
@@ -86,6 +91,7 @@ public sealed class PipelineCostTests(AzuriteFixture azurite) : IClassFixture<Az
 
         Assert.Equal(FirstAttemptRelay, _counter.Snapshot());
         Assert.Equal(to, Assert.Single(_smarthost.Accepted).To);
+        Assert.StartsWith("Authentication-Results: relay.test;", System.Text.Encoding.ASCII.GetString(_smarthost.Accepted.Last().Data), StringComparison.Ordinal);
     }
 
     /// <summary>Ingest reads the blob to sign the message and hands it to the first attempt: signing adds no transaction.</summary>

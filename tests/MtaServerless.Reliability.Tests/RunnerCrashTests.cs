@@ -80,6 +80,8 @@ public sealed partial class RunnerCrashTests(AzuriteFixture azurite, ITestOutput
             ["Pipeline__ConnectTimeout"] = "00:00:02",
             ["Pipeline__DataTimeout"] = "00:00:05",
             ["Pipeline__QuitTimeout"] = "00:00:01",
+            // No DNS server here answers the checks of received mail, and they are not what crashes test.
+            ["Authentication__Enabled"] = "false",
             ["CrashHost__HostJson"] = _hostJson.Path,
             ["Logging__LogLevel__Default"] = "Warning",
         });

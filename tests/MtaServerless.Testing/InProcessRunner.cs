@@ -14,7 +14,7 @@ namespace MtaServerless.Testing;
 /// <summary>The local runner (edge and function classes on the WebJobs engine) on a test's Azurite, and MailKit submitting to its edge.</summary>
 public static class InProcessRunner
 {
-    /// <param name="settings">Added to (or replacing) the defaults: edge on an ephemeral port, fast retries, no route cache.</param>
+    /// <param name="settings">Added to (or replacing) the defaults: edge on an ephemeral port, fast retries, no route cache, no checks of received mail.</param>
     /// <param name="hostJsonPath">The queue engine's host.json; the Functions app's own by default.</param>
     /// <param name="services">Registrations added to the runner's (e.g. in-memory telemetry exporters).</param>
     public static async Task<IHost> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null, string? hostJsonPath = null, Action<IServiceCollection>? services = null)
@@ -30,6 +30,8 @@ public static class InProcessRunner
             ["Pipeline:Backoff"] = "00:00:01",
             ["Pipeline:BackoffJitter"] = "0",
             ["Pipeline:RouteCacheTtl"] = "00:00:00",
+            // Checks of received mail ask DNS about every sender: only the tests of them turn them on, with a DNS server on loopback.
+            ["Authentication:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -18,6 +18,15 @@ namespace MtaServerless.Core.Documents;
 /// True when the sweeper made the task from the stored state because the recipients' own task was lost,
 /// poisoned or late: past the maximum lifetime, such a task bounces them without another attempt.
 /// </param>
+/// <param name="Removed">
+/// Ranges of the stored blob that every copy leaves out (relay, mailbox, quarantine, a DSN's returned message): the
+/// <c>Authentication-Results</c> fields that claim to be ours (RFC 8601 5) but came with the message. The blob stays as
+/// it was accepted. Null in tasks older than the field: nothing is left out.
+/// </param>
+/// <param name="DmarcFailed">
+/// The message failed DMARC and its <c>From:</c> domain asks for such mail to be rejected or quarantined: a route whose
+/// DMARC policy is <c>enforce</c> quarantines it.
+/// </param>
 public sealed record DeliveryTask(
     string Id,
     string Blob,
@@ -33,7 +42,9 @@ public sealed record DeliveryTask(
     bool DelayWarned = false,
     string? Body = null,
     bool Redriven = false,
-    DkimStatus Dkim = DkimStatus.NotOurs) : IVersionedDocument
+    DkimStatus Dkim = DkimStatus.NotOurs,
+    IReadOnlyList<ByteRange>? Removed = null,
+    bool DmarcFailed = false) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;
 }

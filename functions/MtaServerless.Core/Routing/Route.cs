@@ -7,6 +7,7 @@ namespace MtaServerless.Core.Routing;
 /// <param name="AcceptsInbound">True when anyone may send mail for these domains (MX role); false when only authenticated or trusted clients may relay through it.</param>
 /// <param name="CredentialRef">The name of a secret in configuration or Key Vault; never the secret itself.</param>
 /// <param name="VerifyCertificate">True to require a certificate that chains to a trusted root and names the host; otherwise TLS only encrypts.</param>
+/// <param name="DmarcPolicy">What a DMARC failure does to mail received for these domains.</param>
 public sealed record Route(
     string Pattern,
     RouteAction Action,
@@ -16,7 +17,8 @@ public sealed record Route(
     bool AcceptsInbound = false,
     string? CredentialRef = null,
     string? RejectText = null,
-    bool VerifyCertificate = false);
+    bool VerifyCertificate = false,
+    DmarcPolicy DmarcPolicy = DmarcPolicy.HeadersOnly);
 
 [JsonConverter(typeof(JsonStringEnumConverter<RouteAction>))]
 public enum RouteAction
@@ -48,4 +50,17 @@ public enum TlsMode
 
     [JsonStringEnumMemberName("implicit")]
     Implicit,
+}
+
+/// <summary>What a route does with received mail that fails DMARC when its <c>From:</c> domain asks for reject or quarantine.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DmarcPolicy>))]
+public enum DmarcPolicy
+{
+    /// <summary>Delivered as any other message; only the <c>Authentication-Results:</c> field tells.</summary>
+    [JsonStringEnumMemberName("headers-only")]
+    HeadersOnly,
+
+    /// <summary>Stored in the <c>quarantine</c> container instead of delivered; no DSN, so a forged sender gets no backscatter.</summary>
+    [JsonStringEnumMemberName("enforce")]
+    Enforce,
 }

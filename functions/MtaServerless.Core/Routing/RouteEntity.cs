@@ -30,6 +30,9 @@ public sealed class RouteEntity : ITableEntity
 
     public string? RejectText { get; set; }
 
+    /// <summary><c>headers-only</c> (also when null, as in rows older than the property) or <c>enforce</c>.</summary>
+    public string? DmarcPolicy { get; set; }
+
     /// <summary>Null: verified when the route sends a credential (a password must only go to the host it is meant for), not otherwise.</summary>
     public bool? VerifyCertificate { get; set; }
 
@@ -47,10 +50,11 @@ public sealed class RouteEntity : ITableEntity
             CredentialRef = route.CredentialRef,
             RejectText = route.RejectText,
             VerifyCertificate = route.VerifyCertificate,
+            DmarcPolicy = RouteNames.ToName(route.DmarcPolicy),
         };
     }
 
-    /// <exception cref="FormatException">The row names an unknown action or TLS mode, or a smarthost without a host.</exception>
+    /// <exception cref="FormatException">The row names an unknown action, TLS mode or DMARC policy, or a smarthost without a host.</exception>
     public Route ToRoute()
     {
         var action = RouteNames.ParseAction(Action, RowKey);
@@ -60,7 +64,8 @@ public sealed class RouteEntity : ITableEntity
         }
 
         var tls = Tls is null ? TlsMode.Opportunistic : RouteNames.ParseTls(Tls, RowKey);
-        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText, VerifiesCertificate());
+        var dmarc = DmarcPolicy is null ? Routing.DmarcPolicy.HeadersOnly : RouteNames.ParseDmarcPolicy(DmarcPolicy, RowKey);
+        return new Route(RowKey, action, Host, Port ?? DefaultPort(tls), tls, AcceptsInbound, CredentialRef, RejectText, VerifiesCertificate(), dmarc);
     }
 
     public bool VerifiesCertificate() => VerifyCertificate ?? CredentialRef is { Length: > 0 };
@@ -75,6 +80,13 @@ public static class RouteNames
 
     public static string ToName(TlsMode tls) => tls.ToString().ToLowerInvariant();
 
+    public static string ToName(DmarcPolicy policy) => policy switch
+    {
+        DmarcPolicy.HeadersOnly => "headers-only",
+        DmarcPolicy.Enforce => "enforce",
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, null),
+    };
+
     public static RouteAction ParseAction(string value, string pattern) =>
         Enum.TryParse<RouteAction>(value, ignoreCase: true, out var action) && Enum.IsDefined(action)
             ? action
@@ -84,4 +96,11 @@ public static class RouteNames
         Enum.TryParse<TlsMode>(value, ignoreCase: true, out var tls) && Enum.IsDefined(tls)
             ? tls
             : throw new FormatException($"Route '{pattern}' has unknown TLS mode '{value}' (expected none, opportunistic, required or implicit).");
+
+    public static DmarcPolicy ParseDmarcPolicy(string value, string pattern) => value.ToLowerInvariant() switch
+    {
+        "headers-only" => Routing.DmarcPolicy.HeadersOnly,
+        "enforce" => Routing.DmarcPolicy.Enforce,
+        _ => throw new FormatException($"Route '{pattern}' has unknown DMARC policy '{value}' (expected headers-only or enforce)."),
+    };
 }

@@ -12,6 +12,9 @@ public static class StorageNames
     public const string SpoolContainer = "spool";
     public const string MailboxesContainer = "mailboxes";
 
+    /// <summary>Mail an <c>enforce</c> route held back because it failed DMARC; named like <see cref="MailboxesContainer"/>.</summary>
+    public const string QuarantineContainer = "quarantine";
+
     public const string InboundQueue = "inbound";
     public const string DeliveryQueue = "delivery";
     public const string PoisonSuffix = "-poison";
@@ -23,7 +26,7 @@ public static class StorageNames
     /// <summary>The DKIM keys of each sender domain: selectors, algorithms and public keys; the private keys live in a key store.</summary>
     public const string DkimKeysTable = "dkimkeys";
 
-    public static IReadOnlyList<string> Containers { get; } = [SpoolContainer, MailboxesContainer];
+    public static IReadOnlyList<string> Containers { get; } = [SpoolContainer, MailboxesContainer, QuarantineContainer];
 
     public static IReadOnlyList<string> Queues { get; } =
         [InboundQueue, DeliveryQueue, InboundQueue + PoisonSuffix, DeliveryQueue + PoisonSuffix];

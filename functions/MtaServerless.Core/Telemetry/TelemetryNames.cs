@@ -7,6 +7,7 @@ namespace MtaServerless.Core.Telemetry;
 public static class TelemetryNames
 {
     public const string MessageAccepted = "mta.message.accepted";
+    public const string MessageAuthenticated = "mta.message.authenticated";
     public const string RecipientDelivered = "mta.recipient.delivered";
     public const string RecipientDeferred = "mta.recipient.deferred";
     public const string RecipientBounced = "mta.recipient.bounced";

@@ -19,6 +19,9 @@ namespace MtaServerless.Pipeline.Bounce;
 /// </summary>
 public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients storage, IOptions<PipelineOptions> options, TimeProvider time, ILogger<BounceSender> logger)
 {
+    /// <summary>The listener name of the inbound documents of our DSNs.</summary>
+    public const string DsnListener = "dsn";
+
     /// <summary>Every blob the pipeline writes has CRLF line ends, whatever the platform's.</summary>
 
     /// <summary>
@@ -70,14 +73,14 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
 
         var reportingMta = options.Value.HostName;
         var now = time.GetUtcNow();
-        await using var stored = await StoredMessage.DownloadAsync(storage, source.Blob, source.Headers, cancellationToken).ConfigureAwait(false);
+        await using var stored = await StoredMessage.DownloadAsync(storage, source.Blob, source.Headers, source.Removed, cancellationToken).ConfigureAwait(false);
         var original = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
         var dsn = DsnBuilder.Build(kind, source, reported, original, Returned(kind, source.Ret, stored.Length), reportingMta, now, retryUntil);
 
         await using var transaction = await spool.BeginAsync(now, cancellationToken).ConfigureAwait(false);
         await dsn.WriteToAsync(WireFormat.Options, transaction.Body, cancellationToken).ConfigureAwait(false);
         var envelope = new Envelope(string.Empty, [new EnvelopeRecipient(source.MailFrom)], SmtpUtf8: !Ascii(source.MailFrom));
-        var session = new SessionInfo("127.0.0.1", reportingMta, "LOCAL", "dsn", now, reportingMta);
+        var session = new SessionInfo("127.0.0.1", reportingMta, "LOCAL", DsnListener, now, reportingMta);
         await transaction.CommitAsync(envelope, session, source.TraceParent, cancellationToken).ConfigureAwait(false);
         LogSent(logger, kind, source.Id, reported.Count, transaction.Id);
         return transaction.Id;

@@ -140,7 +140,7 @@ public sealed partial class DeliverStage(
 
         var records = held.ToDictionary(l => l.Recipient, l => l.Record, StringComparer.Ordinal);
         // Only what this run read is its to dispose; a copy it was given belongs to the caller.
-        await using var read = downloaded is null ? await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false) : null;
+        await using var read = downloaded is null ? await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, task.Removed, cancellationToken).ConfigureAwait(false) : null;
         var stored = read ?? downloaded!;
         for (var i = 0; i < hops.Count; i++)
         {
@@ -155,6 +155,13 @@ public sealed partial class DeliverStage(
             {
                 LogPostponed(logger, task.Id, recipients.Count, route.Pattern);
                 results.Add(RelayResult.ForAll(recipients, LocalOutcomes.Postponed));
+                continue;
+            }
+
+            if (task.DmarcFailed && route.DmarcPolicy == DmarcPolicy.Enforce)
+            {
+                LogQuarantined(logger, task.Id, recipients.Count, route.Pattern);
+                results.Add(await mailboxes.QuarantineAsync(task.Id, task.FirstAttemptAt, task.MailFrom, recipients, stored, cancellationToken).ConfigureAwait(false));
                 continue;
             }
 
@@ -267,10 +274,11 @@ public sealed partial class DeliverStage(
     /// <summary>
     /// RFC 3461 5.2.2 and 5.2.3: NOTIFY=SUCCESS gets "delivered" for a local mailbox, and "relayed" from a
     /// hop that took the message without DSN; a hop that offers DSN received the request and reports itself.
+    /// A quarantined message gets none: its sender is likely forged.
     /// </summary>
     private async Task ReportSuccessAsync(DeliveryTask task, IReadOnlyList<(LeaseResult Result, RelayResult Relay)> delivered, CancellationToken cancellationToken)
     {
-        var local = delivered.Where(d => d.Result.Outcome.Source == OutcomeSource.Local).Select(d => d.Result.Lease.Record).ToList();
+        var local = delivered.Where(d => d.Result.Outcome.Source == OutcomeSource.Local && d.Result.Outcome != LocalOutcomes.Quarantined).Select(d => d.Result.Lease.Record).ToList();
         var relayed = delivered.Where(d => d.Result.Outcome.Source == OutcomeSource.Remote && !d.Relay.NextHopOffersDsn).Select(d => d.Result.Lease.Record).ToList();
         await bounces.SendAsync(DsnKind.Delivered, BounceSource.From(task), local, null, cancellationToken).ConfigureAwait(false);
         await bounces.SendAsync(DsnKind.Relayed, BounceSource.From(task), relayed, null, cancellationToken).ConfigureAwait(false);
@@ -316,6 +324,9 @@ public sealed partial class DeliverStage(
 
     [LoggerMessage(EventId = 3107, Level = LogLevel.Warning, Message = "Message {MessageId}: {Count} recipients of route {Route} postponed to the next attempt: the lease could not hold another hop, or the host is stopping")]
     private static partial void LogPostponed(ILogger logger, string messageId, int count, string route);
+
+    [LoggerMessage(EventId = 3761, Level = LogLevel.Information, Message = "Message {MessageId}: {Count} recipients of route {Route} quarantined: the message failed DMARC and the route enforces it")]
+    private static partial void LogQuarantined(ILogger logger, string messageId, int count, string route);
 
     [LoggerMessage(EventId = 3108, Level = LogLevel.Warning, Message = "Message {MessageId}: {Count} recipients re-driven by the sweeper are past the maximum lifetime; bouncing them")]
     private static partial void LogExpiredBySweeper(ILogger logger, string messageId, int count);

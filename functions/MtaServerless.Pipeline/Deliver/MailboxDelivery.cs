@@ -13,6 +13,8 @@ namespace MtaServerless.Pipeline.Deliver;
 /// Local delivery for <c>mailbox</c> routes: one blob per recipient in <c>mailboxes</c>, named from
 /// the message id, so a second run finds the copy and writes nothing. <c>Return-Path:</c> and
 /// <c>Delivered-To:</c> (RFC 5321 4.4, RFC 9228) go on top of the trace headers and the stored bytes.
+/// Quarantined mail (DMARC failures on an <c>enforce</c> route) is stored the same way in <c>quarantine</c>, under the
+/// name its mailbox copy would have.
 /// </summary>
 public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<MailboxDelivery> logger)
 {
@@ -24,14 +26,20 @@ public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<M
         return $"{mailbox.Domain}/{RecipientKey.Encode(mailbox.LocalPart)}/{receivedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{messageId}.eml";
     }
 
-    public async Task<RelayResult> DeliverAsync(string messageId, DateTimeOffset receivedAt, string mailFrom, IReadOnlyList<string> recipients, StoredMessage message, CancellationToken cancellationToken)
+    public Task<RelayResult> DeliverAsync(string messageId, DateTimeOffset receivedAt, string mailFrom, IReadOnlyList<string> recipients, StoredMessage message, CancellationToken cancellationToken) =>
+        StoreAsync(StorageNames.MailboxesContainer, LocalOutcomes.DeliveredToMailbox, messageId, receivedAt, mailFrom, recipients, message, cancellationToken);
+
+    public Task<RelayResult> QuarantineAsync(string messageId, DateTimeOffset receivedAt, string mailFrom, IReadOnlyList<string> recipients, StoredMessage message, CancellationToken cancellationToken) =>
+        StoreAsync(StorageNames.QuarantineContainer, LocalOutcomes.Quarantined, messageId, receivedAt, mailFrom, recipients, message, cancellationToken);
+
+    private async Task<RelayResult> StoreAsync(string container, DeliveryOutcome outcome, string messageId, DateTimeOffset receivedAt, string mailFrom, IReadOnlyList<string> recipients, StoredMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipients);
         ArgumentNullException.ThrowIfNull(message);
         var outcomes = new List<RecipientOutcome>(recipients.Count);
         foreach (var recipient in recipients)
         {
-            var blob = storage.Blobs.GetBlobContainerClient(StorageNames.MailboxesContainer).GetBlockBlobClient(BlobName(recipient, messageId, receivedAt));
+            var blob = storage.Blobs.GetBlobContainerClient(container).GetBlockBlobClient(BlobName(recipient, messageId, receivedAt));
             if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
             {
                 LogAlreadyDelivered(logger, messageId, recipient);
@@ -41,7 +49,7 @@ public sealed partial class MailboxDelivery(MtaStorageClients storage, ILogger<M
                 await WriteAsync(blob, messageId, recipient, Prefix(mailFrom, recipient, message.TraceHeaders), message.OpenStored(), cancellationToken).ConfigureAwait(false);
             }
 
-            outcomes.Add(new RecipientOutcome(recipient, LocalOutcomes.DeliveredToMailbox));
+            outcomes.Add(new RecipientOutcome(recipient, outcome));
         }
 
         return new RelayResult(outcomes);

@@ -1,6 +1,7 @@
 using System.Text;
 using MimeKit;
 using MimeKit.IO;
+using MtaServerless.Core.Documents;
 using MtaServerless.Core.Storage;
 
 namespace MtaServerless.Pipeline.Deliver;
@@ -9,13 +10,14 @@ namespace MtaServerless.Pipeline.Deliver;
 /// What a next hop receives: our trace headers, then the spooled bytes exactly as the edge stored them.
 /// The blob is copied once to a local temporary file, so a run reads it once whatever it does with it
 /// (relay, mailbox copy, DSN), and nothing of it is held in memory. The stored bytes are never rewritten;
-/// only a conversion for a hop without 8BITMIME makes a new copy.
+/// only a conversion for a hop without 8BITMIME makes a new copy, and ranges a task leaves out (forged
+/// <c>Authentication-Results</c> fields) are left out of the local copy, so every use of it honours them.
 /// </summary>
 public sealed class StoredMessage : IAsyncDisposable
 {
     private const int BufferSize = 81920;
 
-    private readonly FileStream _file;
+    private FileStream _file;
     private byte[] _traceHeaders;
     /// <summary>The parsed message reads its content from the source as long as the message is used.</summary>
     private (ChainedStream Source, MimeMessage Message)? _parsed;
@@ -31,12 +33,13 @@ public sealed class StoredMessage : IAsyncDisposable
     /// <summary>Our header fields, CRLF-terminated, that go in front of the stored bytes.</summary>
     public string TraceHeaders { get; private set; }
 
-    public MessageShape Shape { get; }
+    public MessageShape Shape { get; private set; }
 
     /// <summary>The octets on the wire: trace headers and stored bytes.</summary>
     public long Length => _traceHeaders.Length + _file.Length;
 
-    public static async Task<StoredMessage> DownloadAsync(MtaStorageClients storage, string blob, string traceHeaders, CancellationToken cancellationToken)
+    /// <param name="removed">Ranges of the blob to leave out (<see cref="DeliveryTask.Removed"/>); null or empty for none.</param>
+    public static async Task<StoredMessage> DownloadAsync(MtaStorageClients storage, string blob, string traceHeaders, IReadOnlyList<ByteRange>? removed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(traceHeaders);
@@ -44,6 +47,11 @@ public sealed class StoredMessage : IAsyncDisposable
         try
         {
             await storage.Spool.GetBlobClient(blob).DownloadToAsync(file, cancellationToken).ConfigureAwait(false);
+            if (removed is { Count: > 0 })
+            {
+                file = await CopyWithoutAsync(file, removed, cancellationToken).ConfigureAwait(false);
+            }
+
             return await OpenAsync(file, traceHeaders, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -51,6 +59,21 @@ public sealed class StoredMessage : IAsyncDisposable
             await file.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Leaves ranges of the stored bytes out of this copy from now on; a parse made before is dropped.</summary>
+    /// <param name="removed">Ranges of the stored bytes as downloaded, in order, not overlapping.</param>
+    public async Task LeaveOutAsync(IReadOnlyList<ByteRange> removed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(removed);
+        if (removed.Count == 0)
+        {
+            return;
+        }
+
+        await DropParsedAsync().ConfigureAwait(false);
+        _file = await CopyWithoutAsync(_file, removed, cancellationToken).ConfigureAwait(false);
+        Shape = await ScanAsync(_file, TraceHeaders, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -138,7 +161,10 @@ public sealed class StoredMessage : IAsyncDisposable
         }
     }
 
-    private static async Task<StoredMessage> OpenAsync(FileStream file, string traceHeaders, CancellationToken cancellationToken)
+    private static async Task<StoredMessage> OpenAsync(FileStream file, string traceHeaders, CancellationToken cancellationToken) =>
+        new(file, traceHeaders, await ScanAsync(file, traceHeaders, cancellationToken).ConfigureAwait(false));
+
+    private static async Task<MessageShape> ScanAsync(FileStream file, string traceHeaders, CancellationToken cancellationToken)
     {
         var scanner = new MessageShapeScanner();
         scanner.Scan(Encoding.UTF8.GetBytes(traceHeaders));
@@ -150,7 +176,46 @@ public sealed class StoredMessage : IAsyncDisposable
             scanner.Scan(buffer.AsSpan(0, read));
         }
 
-        return new StoredMessage(file, traceHeaders, scanner.Shape);
+        return scanner.Shape;
+    }
+
+    /// <summary>A new temporary copy of <paramref name="source"/> without <paramref name="removed"/>; the source is disposed.</summary>
+    private static async Task<FileStream> CopyWithoutAsync(FileStream source, IReadOnlyList<ByteRange> removed, CancellationToken cancellationToken)
+    {
+        var copy = CreateTemporaryFile();
+        try
+        {
+            var buffer = new byte[BufferSize];
+            long position = 0;
+            foreach (var range in removed.Append(new ByteRange(source.Length, 0)))
+            {
+                source.Position = position;
+                var remaining = Math.Max(0, Math.Min(range.Start, source.Length) - position);
+                while (remaining > 0)
+                {
+                    var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    await copy.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    remaining -= read;
+                }
+
+                position = Math.Max(position, range.End);
+            }
+
+            await copy.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await copy.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await source.DisposeAsync().ConfigureAwait(false);
+        return copy;
     }
 
     private static FileStream CreateTemporaryFile() => new(

@@ -2,8 +2,8 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using MimeKit;
 using MtaServerless.Core.Documents;
-using MtaServerless.Core.Mail;
 using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Authentication;
 using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Pipeline.Dkim;
@@ -35,11 +35,11 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
             return new SignedMessage(traceHeaders, DkimStatus.NoKey, null);
         }
 
-        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, cancellationToken).ConfigureAwait(false);
+        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
         try
         {
             var parsed = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
-            if (FromDomain(parsed) is not { } domain)
+            if (AuthorDomain.Of(parsed) is not { } domain)
             {
                 LogNoFromDomain(logger, message.Id);
                 return new SignedMessage(traceHeaders, DkimStatus.NoFromDomain, stored);
@@ -70,21 +70,6 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
             await stored.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>The domain of the one <c>From:</c> field's mailboxes, when they share one (RFC 5322 allows several; DMARC then has no one domain either).</summary>
-    private static string? FromDomain(MimeMessage message)
-    {
-        if (message.Headers.Count(h => h.Id == HeaderId.From) != 1)
-        {
-            return null;
-        }
-
-        var domains = message.From.Mailboxes
-            .Select(m => DomainName.TryNormalize(m.Domain ?? string.Empty, out var domain) ? domain : null)
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-        return domains is [{ } only] ? only : null;
     }
 
     private static string Serialize(Header field)

@@ -8,16 +8,19 @@ using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
+using MtaServerless.Pipeline.Authentication;
 using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Pipeline.Routing;
 using MtaServerless.Pipeline.Sweep;
+using MtaServerless.Pipeline.Telemetry;
 
 namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
-/// The stage behind the <c>inbound</c> queue: builds the trace header, signs our users' mail (DKIM), stops mail loops, routes every
+/// The stage behind the <c>inbound</c> queue: builds the trace header, signs our users' mail (DKIM), checks mail from
+/// elsewhere (SPF, DKIM, DMARC, ARC: one <c>Authentication-Results:</c> field), stops mail loops, routes every
 /// recipient, writes the message's entry in the sweeper's index and the per-recipient records (leased to
 /// this run), makes the first delivery attempt itself, and reports the recipients that failed here in one
 /// DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
@@ -31,6 +34,8 @@ public sealed partial class IngestStage(
     DeliveryLeases leases,
     DeliverStage deliver,
     DkimMessageSigner signer,
+    InboundAuthenticator authenticator,
+    AuthenticationEvents authentications,
     BounceSender bounces,
     IOptions<PipelineOptions> options,
     TimeProvider time,
@@ -58,9 +63,18 @@ public sealed partial class IngestStage(
             .DistinctBy(p => p.Recipient, StringComparer.Ordinal)
             .ToList();
 
-        // Before the template: every task made from it, now or by a replay or the sweeper, sends the same signature.
-        await using var signed = await signer.SignAsync(message, ReceivedHeader.Build(message) + SubmissionHeaders.Build(message), cancellationToken).ConfigureAwait(false);
-        var headers = signed.Headers;
+        // Before the template: every task made from it, now or by a replay or the sweeper, sends the same signature, and
+        // the same results of checks made once (a replay checks again, and may see DNS changed since).
+        var trace = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
+        await using var signed = await signer.SignAsync(message, trace, cancellationToken).ConfigureAwait(false);
+        await using var authenticated = authenticator.Checks(message) ? await authenticator.AuthenticateAsync(message, trace, cancellationToken).ConfigureAwait(false) : null;
+        var headers = authenticated?.Stored.TraceHeaders ?? signed.Headers;
+        var downloaded = authenticated?.Stored ?? signed.Stored;
+        if (authenticated is not null)
+        {
+            authentications.Authenticated(message.Id, authenticated.Results, Action(authenticated.Results, planned));
+        }
+
         var template = new DeliveryTask(
             message.Id,
             message.Blob,
@@ -74,7 +88,9 @@ public sealed partial class IngestStage(
             message.Envelope.Ret,
             message.Envelope.EnvId,
             Body: message.Envelope.Body,
-            Dkim: signed.Status);
+            Dkim: signed.Status,
+            Removed: authenticated?.Removed,
+            DmarcFailed: authenticated?.Results.DmarcFailed ?? false);
         if (planned.Any(p => p.Hop is not null))
         {
             // Before the records: every recipient row that is not final has its entry, whatever happens next.
@@ -108,14 +124,22 @@ public sealed partial class IngestStage(
         {
             // A first attempt that fails records what it decided, gives back the rest and fails this run: the queue runs
             // it again, and the replay finds those rows pending and queues them, due when their lease ends.
-            await deliver.FirstAttemptAsync(template with { Recipients = held.Select(l => l.Recipient).ToList() }, firstAttempt with { Held = held }, signed.Stored, cancellationToken).ConfigureAwait(false);
+            await deliver.FirstAttemptAsync(template with { Recipients = held.Select(l => l.Recipient).ToList() }, firstAttempt with { Held = held }, downloaded, cancellationToken).ConfigureAwait(false);
         }
 
         // The failures decided here whose DSN is still owed: this run's, or those of an earlier run that crashed
         // before sending it. A recipient bounced after a delivery attempt is Deliver's to report: after a crash
         // its task comes back too, and only one of the two may send the DSN.
         var failedHere = records.Values.Where(r => r.DsnPending && r.Attempts == 0).ToList();
-        await bounces.SettleAsync(BounceSource.From(message, headers), failedHere, cancellationToken).ConfigureAwait(false);
+        await bounces.SettleAsync(BounceSource.From(message, headers, template.Removed), failedHere, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What the routes do with the message as they stand now: a route edited before an attempt decides that attempt.</summary>
+    private static string Action(InboundAuthentication results, IReadOnlyList<RecipientPlan> planned)
+    {
+        var routed = planned.Where(p => p.Route is not null).ToList();
+        var quarantined = results.DmarcFailed ? routed.Count(p => p.Route!.DmarcPolicy == DmarcPolicy.Enforce) : 0;
+        return quarantined == 0 ? "delivered" : quarantined == routed.Count ? "quarantined" : "mixed";
     }
 
     private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)

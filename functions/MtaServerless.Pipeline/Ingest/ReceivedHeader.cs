@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using MimeKit.Utils;
 using MtaServerless.Core.Documents;
 
@@ -13,7 +12,7 @@ namespace MtaServerless.Pipeline.Ingest;
 /// </summary>
 public static class ReceivedHeader
 {
-    public const int PreferredLineLength = 78;
+    public const int PreferredLineLength = FoldedField.PreferredLineLength;
 
     /// <returns>The whole header field, CRLF-terminated, ready to be sent before the stored message.</returns>
     public static string Build(InboundMessage message)
@@ -41,31 +40,7 @@ public static class ReceivedHeader
 
         tokens[^1] += ";";
         tokens.Add(DateUtils.FormatDate(session.ReceivedAt));
-        return Fold("Received:", tokens);
-    }
-
-    private static string Fold(string fieldName, IReadOnlyList<string> tokens)
-    {
-        var header = new StringBuilder(fieldName);
-        var lineLength = fieldName.Length;
-        foreach (var token in tokens)
-        {
-            if (lineLength + 1 + token.Length > PreferredLineLength && lineLength > fieldName.Length)
-            {
-                header.Append("\r\n\t");
-                lineLength = 1;
-            }
-            else
-            {
-                header.Append(' ');
-                lineLength++;
-            }
-
-            header.Append(token);
-            lineLength += token.Length;
-        }
-
-        return header.Append("\r\n").ToString();
+        return FoldedField.Fold("Received:", [tokens]);
     }
 
     /// <summary>RFC 5321 address literal: <c>[192.0.2.1]</c> or <c>[IPv6:2001:db8::1]</c>.</summary>

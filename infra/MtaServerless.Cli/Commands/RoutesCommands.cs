@@ -10,7 +10,7 @@ using MtaServerless.Pipeline.Dns;
 
 namespace MtaServerless.Cli.Commands;
 
-/// <summary><c>mta routes list | add | remove | test</c>: the rows of the routes table.</summary>
+/// <summary><c>mta routes list | add | set | remove | test</c>: the rows of the routes table.</summary>
 internal static class RoutesCommands
 {
     public static Command Create(TextWriter output)
@@ -18,6 +18,7 @@ internal static class RoutesCommands
         var routes = new Command("routes", "List, add, remove and test the routes that decide where mail for a domain goes.");
         routes.Subcommands.Add(List(output));
         routes.Subcommands.Add(Add(output));
+        routes.Subcommands.Add(Set(output));
         routes.Subcommands.Add(Remove(output));
         routes.Subcommands.Add(Test(output));
         return routes;
@@ -52,7 +53,9 @@ internal static class RoutesCommands
         var credential = new Option<string?>("--credential-ref") { Description = "Name of the smarthost credential in configuration or Key Vault (never the secret)." };
         var rejectText = new Option<string?>("--reject-text") { Description = "The text of the 550 reply for a reject route." };
         var verify = new Option<bool?>("--verify-certificate") { Description = "Check that the smarthost's certificate chains to a trusted root and names the host: true or false (default: true with --credential-ref, false without)." };
-        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText, verify };
+        var dmarc = DmarcPolicyOption();
+        dmarc.DefaultValueFactory = _ => "headers-only";
+        var add = new Command("add", "Add a route, or replace the route with the same pattern.") { pattern, action, host, port, tls, inbound, credential, rejectText, verify, dmarc };
         add.SetAction(async (result, cancellationToken) =>
         {
             RouteEntity row;
@@ -73,7 +76,8 @@ internal static class RoutesCommands
                     result.GetValue(inbound),
                     result.GetValue(credential),
                     result.GetValue(rejectText),
-                    result.GetValue(verify) ?? result.GetValue(credential) is { Length: > 0 });
+                    result.GetValue(verify) ?? result.GetValue(credential) is { Length: > 0 },
+                    RouteNames.ParseDmarcPolicy(result.GetValue(dmarc)!, result.GetValue(pattern)!));
                 row = RouteEntity.FromRoute(route);
                 _ = row.ToRoute();
             }
@@ -88,6 +92,47 @@ internal static class RoutesCommands
         });
         return add;
     }
+
+    private static Command Set(TextWriter output)
+    {
+        var pattern = new Argument<string>("pattern") { Description = "The pattern of the route to change." };
+        var dmarc = DmarcPolicyOption();
+        dmarc.Required = true;
+        var set = new Command("set", "Change a property of an existing route, keeping the others.") { pattern, dmarc };
+        set.SetAction(async (result, cancellationToken) =>
+        {
+            var key = NormalizedPattern(result.GetValue(pattern)!);
+            DmarcPolicy policy;
+            try
+            {
+                policy = RouteNames.ParseDmarcPolicy(result.GetValue(dmarc)!, key);
+            }
+            catch (FormatException ex)
+            {
+                throw CliException.BadInput(ex.Message);
+            }
+
+            var table = CliOptions.Storage(result).Routes;
+            var existing = await table.GetEntityIfExistsAsync<RouteEntity>(RouteEntity.Partition, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!existing.HasValue)
+            {
+                throw CliException.NotFound($"There is no route for '{key}'.");
+            }
+
+            var row = existing.Value!;
+            row.DmarcPolicy = RouteNames.ToName(policy);
+            // Conditional on the row read: an edit made meanwhile is not overwritten with the values read before it.
+            await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await WriteRoutesAsync(output, result.GetValue(CliOptions.Json), [row]).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return set;
+    }
+
+    private static Option<string> DmarcPolicyOption() => new("--dmarc-policy")
+    {
+        Description = "What a DMARC failure whose domain asks for reject or quarantine does to received mail: headers-only (delivered, the Authentication-Results field says so) or enforce (quarantined, no DSN).",
+    };
 
     private static Command Remove(TextWriter output)
     {
@@ -185,5 +230,6 @@ internal static class RoutesCommands
             ("Tls", r => r.Tls),
             ("Accepts inbound", r => r.AcceptsInbound),
             ("Credential ref", r => r.CredentialRef),
-            ("Verify certificate", r => r.VerifiesCertificate()));
+            ("Verify certificate", r => r.VerifiesCertificate()),
+            ("DMARC policy", r => r.DmarcPolicy ?? RouteNames.ToName(DmarcPolicy.HeadersOnly)));
 }

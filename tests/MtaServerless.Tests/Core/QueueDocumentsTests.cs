@@ -37,14 +37,41 @@ public sealed class QueueDocumentsTests
             SmtpUtf8: true,
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             DelayWarned: true,
-            Redriven: true);
+            Redriven: true,
+            Removed: [new ByteRange(120, 64), new ByteRange(300, 80)],
+            DmarcFailed: true);
 
         var json = QueueDocuments.Serialize(task);
         var back = QueueDocuments.DeserializeDelivery(json);
 
-        Assert.Equal(task with { Recipients = [] }, back with { Recipients = [] });
+        Assert.Equal(task with { Recipients = [], Removed = null }, back with { Recipients = [], Removed = null });
         Assert.Equal(task.Recipients, back.Recipients);
+        Assert.Equal(task.Removed, back.Removed);
         Assert.True(JsonNode.Parse(json)!["redriven"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void DeliveryTask_WrittenBeforeAuthentication_LeavesNothingOut_AndQuarantinesNothing()
+    {
+        const string Old = """
+            {"id":"id1","blob":"2026/11/28/id1.eml","mailFrom":"alice@example.org","recipients":["bob@example.com"],
+             "headers":"Received: from x\r\n","attempt":2,"firstAttemptAt":"2026-11-28T14:00:00+00:00","smtpUtf8":false,
+             "dkim":"not-ours","v":1}
+            """;
+
+        var back = QueueDocuments.DeserializeDelivery(Old);
+
+        Assert.Null(back.Removed);
+        Assert.False(back.DmarcFailed);
+        Assert.Equal(["bob@example.com"], back.Recipients);
+    }
+
+    [Fact]
+    public void DeliveryTask_WithoutRemovedRanges_DoesNotWriteTheField()
+    {
+        var json = JsonNode.Parse(QueueDocuments.Serialize(new DeliveryTask("id1", "b", "a@example.org", ["b@example.com"], "", 1, ReceivedAt, SmtpUtf8: false)))!.AsObject();
+
+        Assert.False(json.ContainsKey("removed"));
     }
 
     [Fact]

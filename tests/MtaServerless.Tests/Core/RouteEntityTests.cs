@@ -7,7 +7,7 @@ public sealed class RouteEntityTests
     [Fact]
     public void FromRoute_ThenToRoute_RoundTrips()
     {
-        var route = new Route("*.Example.com", RouteAction.Smarthost, "relay.example.net", 587, TlsMode.Required, AcceptsInbound: true, CredentialRef: "relay-cred");
+        var route = new Route("*.Example.com", RouteAction.Smarthost, "relay.example.net", 587, TlsMode.Required, AcceptsInbound: true, CredentialRef: "relay-cred", DmarcPolicy: DmarcPolicy.Enforce);
 
         var back = RouteEntity.FromRoute(route).ToRoute();
 
@@ -17,9 +17,10 @@ public sealed class RouteEntityTests
     [Theory]
     [InlineData("teleport", null, "unknown action 'teleport'")]
     [InlineData("smarthost", "sometimes", "unknown TLS mode 'sometimes'")]
-    public void ToRoute_UnknownNames_ThrowWithTheRowAndValue(string action, string? tls, string expected)
+    [InlineData("smarthost", null, "unknown DMARC policy 'reject' (expected headers-only or enforce)", "reject")]
+    public void ToRoute_UnknownNames_ThrowWithTheRowAndValue(string action, string? tls, string expected, string? dmarc = null)
     {
-        var row = new RouteEntity { RowKey = "example.com", Action = action, Host = "relay", Tls = tls };
+        var row = new RouteEntity { RowKey = "example.com", Action = action, Host = "relay", Tls = tls, DmarcPolicy = dmarc };
 
         var error = Assert.Throws<FormatException>(row.ToRoute);
 
@@ -54,5 +55,16 @@ public sealed class RouteEntityTests
         var row = new RouteEntity { RowKey = "*", Action = "smarthost", Host = "relay", Tls = "required", CredentialRef = credential, VerifyCertificate = verify };
 
         Assert.Equal(expected, row.ToRoute().VerifyCertificate);
+    }
+
+    [Theory]
+    [InlineData(null, DmarcPolicy.HeadersOnly)]
+    [InlineData("headers-only", DmarcPolicy.HeadersOnly)]
+    [InlineData("Enforce", DmarcPolicy.Enforce)]
+    public void ToRoute_DmarcPolicy_DefaultsToHeadersOnly_ForRowsWrittenBeforeIt(string? written, DmarcPolicy expected)
+    {
+        var row = new RouteEntity { RowKey = "example.com", Action = "mailbox", DmarcPolicy = written };
+
+        Assert.Equal(expected, row.ToRoute().DmarcPolicy);
     }
 }

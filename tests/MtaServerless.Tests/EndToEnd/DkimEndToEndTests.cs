@@ -1,11 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Dkim;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
@@ -14,9 +11,6 @@ using MtaServerless.Core.Users;
 using MtaServerless.Edge;
 using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Testing;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Trace;
 using SmtpServer.Protocol;
 
 namespace MtaServerless.Tests.EndToEnd;
@@ -59,7 +53,7 @@ public sealed class DkimEndToEndTests(AzuriteFixture azurite) : IClassFixture<Az
             UserEntity.FromAccount(new UserAccount(User, PasswordHasher.Hash(Password, iterations: 1000), Mailbox: false) { AllowedSenders = ["*@unsigned.example"] }),
             TableUpdateMode.Replace);
 
-        var captured = new Captured();
+        var captured = new CapturedOutput();
         var settings = InProcessRunner.SubmissionListener("submission", ListenerRole.Submission, Path.Combine(Path.GetTempPath(), "mta-dkim-e2e-tls", azurite.QueuePort.ToString(CultureInfo.InvariantCulture)));
         settings["Dkim:KeyDirectory"] = keys;
         settings["Logging:LogLevel:Default"] = "Trace";
@@ -151,61 +145,5 @@ public sealed class DkimEndToEndTests(AzuriteFixture azurite) : IClassFixture<Az
         }
 
         return messages;
-    }
-
-    /// <summary>Everything the runner logged (every category, every level) and exported (log records and spans), as text.</summary>
-    private sealed class Captured : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Texts { get; } = new();
-
-        public ConcurrentQueue<(string Name, IReadOnlyDictionary<string, string> Attributes)> Events { get; } = new();
-
-        public void AddTo(IServiceCollection services)
-        {
-            services.AddLogging(logging => logging.AddProvider(this));
-            services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new SimpleLogRecordExportProcessor(new LogExporter(this))));
-            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(new SpanCapture(this)));
-        }
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(Captured captured) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                captured.Texts.Enqueue(formatter(state, exception) + exception);
-        }
-
-        private sealed class LogExporter(Captured captured) : BaseExporter<LogRecord>
-        {
-            public override ExportResult Export(in Batch<LogRecord> batch)
-            {
-                foreach (var record in batch)
-                {
-                    var attributes = (record.Attributes ?? []).ToDictionary(a => a.Key, a => Convert.ToString(a.Value, CultureInfo.InvariantCulture) ?? string.Empty);
-                    captured.Texts.Enqueue($"{record.EventId.Name} {record.Body} {string.Join(' ', attributes)} {record.Exception}");
-                    if (record.EventId.Name is { } name)
-                    {
-                        captured.Events.Enqueue((name, attributes));
-                    }
-                }
-
-                return ExportResult.Success;
-            }
-        }
-
-        private sealed class SpanCapture(Captured captured) : BaseProcessor<Activity>
-        {
-            public override void OnEnd(Activity data) =>
-                captured.Texts.Enqueue($"{data.DisplayName} {string.Join(' ', data.TagObjects)} {string.Join(' ', data.Events.Select(e => e.Name + string.Join(' ', e.Tags)))}");
-        }
     }
 }

@@ -170,7 +170,7 @@ public sealed class ApplicationInsightsPayloadTests(ExportedTelemetryFixture run
         Assert.Contains(("0", "False"), relays);
         Assert.Contains(("250", "True"), relays);
         Assert.All(relays, r => Assert.Equal(r.Code == "250", r.Success == "True"));
-        var refused = Assert.Single(Local.Requests(MtaTelemetry.AcceptSpan), r => r != accepted);
+        var refused = Assert.Single(Local.Requests(MtaTelemetry.AcceptSpan), r => r["resultCode"] != "250");
         Assert.Equal(("550", "False"), (refused["resultCode"], refused["success"]));
         Assert.Equal(["mta.deliver", "mta.ingest"], lost.Select(r => r.Name).Order(StringComparer.Ordinal));
         Assert.All(lost, r => Assert.Equal(("False", run.LostMessageId), (r["success"], r.Dimension(MtaTelemetry.MessageIdTag))));

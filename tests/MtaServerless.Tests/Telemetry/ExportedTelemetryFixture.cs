@@ -138,6 +138,12 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         settings["Pipeline:MaxLifetime"] = "00:00:04";
         settings["Edge:Limits:MaxAuthFailuresPerAddress"] = "2";
         settings["Edge:Limits:AuthFailureDelay"] = "00:00:00.100";
+        // Mail from elsewhere is checked against a DNS server on loopback: its event is the authentication panel's.
+        using var dns = new LoopbackDnsServer();
+        dns.Txt("example.org", ["v=spf1 ip4:127.0.0.1 -all"]);
+        dns.Txt("_dmarc.example.org", ["v=DMARC1; p=reject"]);
+        settings["Authentication:Enabled"] = "true";
+        settings["Pipeline:NameServers"] = dns.Endpoint.ToString();
         // Every log the MTA writes is exported and scanned for secrets, debug included.
         settings["Logging:LogLevel:MtaServerless"] = "Debug";
         foreach (var (key, value) in DevelopmentTls.EnsureConfigured(new ConfigurationBuilder().Build(), Path.Combine(_directory, "tls")))
@@ -149,16 +155,19 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         var edge = runner.Services.GetRequiredService<SmtpEdgeService>().BoundEndpoints;
         MessageId = await SubmitAsync(edge[1], RetriedRecipient, RefusedRecipient, UnansweredRecipient);
         await SendRefusedAsync(edge[0]);
+        await ReceiveFromElsewhereAsync(edge[0]);
         await GuessAndRunIntoALimitAsync(edge[1]);
         await QueueLostMessageAsync(LostMessageId, LostTraceId);
         await LoseATaskAsync();
         await runner.Services.GetRequiredService<Sweeper>().SweepAsync(CancellationToken.None);
 
-        // The retried recipient and the three DSNs (bounce, expiry, the swept recipient's expiry) are delivered; the lost message's runs fail.
+        // The retried recipient, the message from elsewhere and the three DSNs (bounce, expiry, the swept recipient's expiry)
+        // are delivered; the lost message's runs fail.
         await WaitForAsync(runner.Services, ingestion, rows =>
             rows.Events(TelemetryNames.RecipientExpired, MessageId).Any()
             && rows.Events(TelemetryNames.RecipientRedriven, SweptMessageId).Any()
-            && rows.Events(TelemetryNames.RecipientDelivered).Count() == 4
+            && rows.Events(TelemetryNames.MessageAuthenticated).Any()
+            && rows.Events(TelemetryNames.RecipientDelivered).Count() == 5
             && rows.Requests("mta.deliver").Any(r => r.OperationId == LostTraceId.ToHexString()));
 
         await _azurite.Storage.Queues.GetQueueClient(StorageNames.InboundQueue + StorageNames.PoisonSuffix).SendMessageAsync("poisoned");
@@ -340,6 +349,19 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
         return reply[Queued.Length..].Trim();
     }
 
+    /// <summary>A message from another domain's MTA on the MX listener, which Ingest checks (<c>mta.message.authenticated</c>).</summary>
+    private static async Task ReceiveFromElsewhereAsync(System.Net.IPEndPoint mx)
+    {
+        await using var client = await SmtpWireClient.ConnectAsync(mx);
+        await client.GreetAsync();
+        await client.CommandAsync("EHLO mta.example.org", "250");
+        await client.CommandAsync("MAIL FROM:<someone@example.org>", "250");
+        await client.CommandAsync("RCPT TO:<" + WorkerRecipient + ">", "250");
+        await client.CommandAsync("DATA", "354");
+        await client.CommandAsync("From: someone@example.org\r\nSubject: from elsewhere\r\n\r\nHello.\r\n.", "250 2.0.0");
+        await client.CommandAsync("QUIT", "221");
+    }
+
     /// <summary>A message with a bare LF, which the edge refuses at end of data (<c>550 5.6.11</c>).</summary>
     private static async Task SendRefusedAsync(System.Net.IPEndPoint mx)
     {
@@ -364,7 +386,8 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
             messageId,
             StorageNames.SpoolBlobName(messageId, received),
             new Envelope(User, [new EnvelopeRecipient(WorkerRecipient), new EnvelopeRecipient("grace@nowhere.invalid")]),
-            new SessionInfo("127.0.0.1", "client.test", "ESMTP", "mx", received, "edge.test"),
+            // Submitted by our user: mail from elsewhere would fail in its checks, which read the blob before any routing.
+            new SessionInfo("127.0.0.1", "client.test", "ESMTPSA", "submission", received, "edge.test", AuthUser: User, Submission: true),
             $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         await _azurite.Storage.Inbound.SendMessageAsync(QueueDocuments.Serialize(document));
     }

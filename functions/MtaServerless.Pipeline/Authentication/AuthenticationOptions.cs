@@ -1,0 +1,13 @@
+namespace MtaServerless.Pipeline.Authentication;
+
+/// <summary>Settings of the checks of received mail, bound from the <c>Authentication</c> configuration section.</summary>
+public sealed class AuthenticationOptions
+{
+    public const string Section = "Authentication";
+
+    /// <summary>
+    /// SPF, DKIM, DMARC and ARC on mail from elsewhere, and the removal of <c>Authentication-Results:</c> fields that claim
+    /// to be ours. Off: such mail is not read in Ingest, gets no field, and no route quarantines anything.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+}

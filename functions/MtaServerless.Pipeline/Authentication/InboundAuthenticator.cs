@@ -1,0 +1,101 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MimeKit.IO;
+using MtaServerless.Core.Documents;
+using MtaServerless.Core.Storage;
+using MtaServerless.Pipeline.Authentication.Spf;
+using MtaServerless.Pipeline.Bounce;
+using MtaServerless.Pipeline.Deliver;
+
+namespace MtaServerless.Pipeline.Authentication;
+
+/// <summary>
+/// Checks a message received from elsewhere, in Ingest: SPF for the client, HELO and MAIL FROM; every DKIM signature and
+/// the ARC chain; DMARC for the <c>From:</c> domain. It reads the blob once and checks the stored bytes alone, so nothing
+/// we add (trace headers) can change a result; that copy then goes to the first delivery attempt with our
+/// <c>Authentication-Results:</c> field in front and the forged ones of ours left out.
+/// </summary>
+/// <remarks>
+/// Not at the edge: it answers 250 only after the spool write, with a CPU budget of about a fifth of Postfix's, and
+/// DNS lookups plus body hashing before that reply would put every sender's DNS latency into the SMTP transaction;
+/// the edge cannot see routes either, which decide what a failure does.
+/// </remarks>
+public sealed partial class InboundAuthenticator(
+    MtaStorageClients storage,
+    ISpfVerifier spf,
+    ISignatureVerifier signatures,
+    IDmarcEvaluator dmarc,
+    IOptions<AuthenticationOptions> options,
+    IOptions<PipelineOptions> pipeline,
+    ILogger<InboundAuthenticator> logger)
+{
+    /// <summary>What our fields are known by: one name for every edge and instance, so that a field naming it is ours wherever it arrives.</summary>
+    public string ServId => pipeline.Value.HostName;
+
+    /// <summary>Mail from elsewhere: not from our users (logged in, trusted networks), not submitted, and not a DSN of ours.</summary>
+    public bool Checks(InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var session = message.Session;
+        return options.Value.Enabled && !session.Submission && !session.FromOurUser && session.Listener != BounceSender.DsnListener;
+    }
+
+    /// <param name="traceHeaders">Our trace headers, which our field goes in front of.</param>
+    public async Task<AuthenticatedMessage> AuthenticateAsync(InboundMessage message, string traceHeaders, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            InboundAuthentication results;
+            IReadOnlyList<ByteRange> forged;
+            // The stored bytes alone, from their first octet: offsets are the blob's, and results are the sender's.
+            using (var source = new BoundStream(stored.OpenStored(), 0, -1, leaveOpen: true))
+            using (var parsed = await MimeMessage.LoadAsync(source, persistent: true, cancellationToken).ConfigureAwait(false))
+            {
+                forged = OwnAuthenticationResults.Find(parsed, ServId);
+                results = await CheckAsync(message, parsed, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (forged.Count > 0)
+            {
+                LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count);
+                await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
+            }
+
+            await stored.PrependAsync(AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results)).ConfigureAwait(false);
+            LogChecked(logger, message.Id, results.Spf.Verdict, results.BestDkim, results.Dmarc.Verdict, results.Signatures.Arc.Verdict);
+            return new AuthenticatedMessage(stored, results, forged.Count > 0 ? forged : null);
+        }
+        catch
+        {
+            await stored.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<InboundAuthentication> CheckAsync(InboundMessage message, MimeMessage parsed, CancellationToken cancellationToken)
+    {
+        var session = message.Session;
+        // SPF needs only the envelope: its DNS queries run while the signatures are checked.
+        var spfCheck = IPAddress.TryParse(session.ClientAddress, out var client)
+            ? spf.CheckAsync(client, session.Helo, message.Envelope.MailFrom, cancellationToken)
+            : Task.FromResult(new SpfResult(AuthVerdict.None, session.Helo, message.Envelope.MailFrom.Length == 0, "no client address"));
+        var signed = await signatures.VerifyAsync(parsed, cancellationToken).ConfigureAwait(false);
+        var spfResult = await spfCheck.ConfigureAwait(false);
+        var dmarcResult = AuthorDomain.Of(parsed) is { } author
+            ? await dmarc.EvaluateAsync(author, spfResult, signed.Dkim, cancellationToken).ConfigureAwait(false)
+            // RFC 5322 3.6 requires one From field; without one author domain there is no policy to look up, and the
+            // message cannot pass. permerror, not none: none would read as "the domain publishes no policy".
+            : new DmarcResult(AuthVerdict.PermError, string.Empty, DmarcRequest.None, null, "no single author domain in From");
+        return new InboundAuthentication(spfResult, signed, dmarcResult);
+    }
+
+    [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with Authentication-Results fields in our name ({Octets} octets in {Ranges} ranges): left out of every copy")]
+    private static partial void LogForgedRemoved(ILogger logger, string messageId, long octets, int ranges);
+
+    [LoggerMessage(EventId = 3763, Level = LogLevel.Debug, Message = "Message {MessageId} checked: SPF {Spf}, DKIM {Dkim}, DMARC {Dmarc}, ARC {Arc}")]
+    private static partial void LogChecked(ILogger logger, string messageId, AuthVerdict spf, AuthVerdict dkim, AuthVerdict dmarc, AuthVerdict arc);
+}
