@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Cryptography;
 using MtaServerless.Core.Dkim;
+using MtaServerless.Core.Documents;
 using MtaServerless.Core.Mail;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Dkim;
