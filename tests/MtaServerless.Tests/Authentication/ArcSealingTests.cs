@@ -1,4 +1,5 @@
 using System.Text;
+using MimeKit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Dkim;
 using MtaServerless.Core.Documents;
@@ -59,7 +60,7 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
         var (received, task) = await RelayAsync(_pipeline, await SignedAsync());
 
         var text = Encoding.UTF8.GetString(received);
-        Assert.StartsWith($"ARC-Seal: i=1; a=rsa-sha256; cv=none; d={SealDomain}; s={SealSelector}; ", text, StringComparison.Ordinal);
+        Assert.Equal(("1", "rsa-sha256", "none", SealDomain, SealSelector), Seal(received));
         Assert.StartsWith("ARC-Seal: ", task.Headers, StringComparison.Ordinal);
         Assert.Equal(["ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results", "Authentication-Results", "Received"], FieldNames(task.Headers));
         Assert.Contains("ARC-Authentication-Results: i=1; relay.test;", text, StringComparison.Ordinal);
@@ -77,7 +78,7 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         var (received, _) = await RelayAsync(_pipeline, forwarded);
 
-        Assert.StartsWith($"ARC-Seal: i=2; a=rsa-sha256; cv=pass; d={SealDomain}; ", Encoding.UTF8.GetString(received), StringComparison.Ordinal);
+        Assert.Equal(("2", "rsa-sha256", "pass", SealDomain, SealSelector), Seal(received));
         var dkimpy = await Dkimpy.ArcVerifyAsync(received, _keys.Dns.Endpoint);
         Assert.Equal(("pass", 2), (dkimpy.Chain, dkimpy.Instances));
         Assert.Equal(new ArcResult(AuthVerdict.Pass, 2), (await _keys.VerifyAsync(received)).Arc);
@@ -90,7 +91,7 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         var (received, _) = await RelayAsync(_pipeline, SigningKeys.Edited(forwarded, "Hello,", "Hello again,"));
 
-        Assert.StartsWith($"ARC-Seal: i=2; a=rsa-sha256; cv=fail; d={SealDomain}; ", Encoding.UTF8.GetString(received), StringComparison.Ordinal);
+        Assert.Equal(("2", "rsa-sha256", "fail", SealDomain, SealSelector), Seal(received));
         Assert.Equal("fail", (await Dkimpy.ArcVerifyAsync(received, _keys.Dns.Endpoint)).Chain);
         var ours = (await _keys.VerifyAsync(received)).Arc;
         Assert.Equal((AuthVerdict.Fail, 2), (ours.Verdict, ours.Instances));
@@ -160,6 +161,16 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Single(index, e => e.MessageId == messageId).TaskFor(["bob@example.net"], attempt: 1, delayWarned: false);
 
     private static Route Smarthost(int port) => new("*", RouteAction.Smarthost, "127.0.0.1", port, TlsMode.None);
+
+    /// <summary>The first field of what arrived, which must be an ARC-Seal: its i=, a=, cv=, d= and s=.</summary>
+    internal static (string Instance, string Algorithm, string Cv, string Domain, string Selector) Seal(byte[] received)
+    {
+        using var parsed = MimeMessage.Load(new MemoryStream(received));
+        var seal = parsed.Headers[0];
+        Assert.Equal(HeaderId.ArcSeal, seal.Id);
+        var tags = DkimPublicRecord.Tags(seal.Value);
+        return (tags["i"], tags["a"], tags["cv"], tags["d"], tags["s"]);
+    }
 
     private static List<string> FieldNames(string headers) =>
         headers.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Where(l => l[0] is not (' ' or '\t')).Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]).ToList();
