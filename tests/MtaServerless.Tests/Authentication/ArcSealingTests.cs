@@ -14,8 +14,9 @@ namespace MtaServerless.Tests.Authentication;
 /// <summary>
 /// Ingest seals received mail that a route relays with one ARC set (RFC 8617) of <c>Authentication:ArcSealDomain</c>, and
 /// both dkimpy and our verifier accept what the next hop receives: i=1 cv=none on mail without a chain, i=2 cv=pass on
-/// mail a forwarder sealed, cv=fail over a chain broken on the way. Mail only for mailboxes, and every message while no
-/// domain or no key is set, gets no set; a replay of Ingest seals the same bytes.
+/// mail a forwarder sealed, cv=fail over a chain broken on the way. A chain that takes no more sets (a seal with cv=fail,
+/// sets that do not pair up, i=50) goes on as it came; so does mail only for mailboxes, and every message while no
+/// domain or no key is set. A replay of Ingest seals the same bytes.
 /// </summary>
 public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -95,6 +96,31 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal("fail", (await Dkimpy.ArcVerifyAsync(received, _keys.Dns.Endpoint)).Chain);
         var ours = (await _keys.VerifyAsync(received)).Arc;
         Assert.Equal((AuthVerdict.Fail, 2), (ours.Verdict, ours.Instances));
+    }
+
+    [Theory]
+    [InlineData("cv=fail")]
+    [InlineData("gap")]
+    [InlineData("i=50")]
+    public async Task ChainThatTakesNoMoreSets_GoesOnUnsealed_WithArcFail(string chain)
+    {
+        var signed = await SignedAsync();
+        var forwarded = await Dkimpy.ArcSignAsync(signed, _forwarderKey, "f1", Forwarder, Forwarder, _keys.Dns.Endpoint);
+        var stored = chain switch
+        {
+            // RFC 8617 5.1: a chain whose last seal says cv=fail is not sealed again.
+            "cv=fail" => await Dkimpy.ArcSignAsync(SigningKeys.Edited(forwarded, "Hello,", "Hello again,"), _forwarderKey, "f1", Forwarder, Forwarder, _keys.Dns.Endpoint),
+            // Sets that do not pair up: the forwarder's set renumbered, i=1 missing.
+            "gap" => Encoding.UTF8.GetBytes(string.Join("\r\n", Encoding.UTF8.GetString(forwarded).Split("\r\n").Select(l => l.StartsWith("ARC-", StringComparison.Ordinal) ? l.Replace("i=1;", "i=2;", StringComparison.Ordinal) : l))),
+            // RFC 8617 4.2.1: i=50 is the last instance.
+            _ => [.. Encoding.ASCII.GetBytes("ARC-Seal: i=50; a=rsa-sha256; cv=pass; d=x.example; s=s; t=1; b=AAAA\r\n"), .. signed],
+        };
+
+        var (received, task) = await RelayAsync(_pipeline, stored);
+
+        Assert.Equal(["Authentication-Results", "Received"], FieldNames(task.Headers));
+        Assert.Contains("arc=fail", task.Headers, StringComparison.Ordinal);
+        Assert.Equal(stored, received[Encoding.UTF8.GetByteCount(task.Headers)..]);
     }
 
     [Fact]
