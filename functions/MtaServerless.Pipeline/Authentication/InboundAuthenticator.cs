@@ -45,10 +45,14 @@ public sealed partial class InboundAuthenticator(
     }
 
     /// <param name="traceHeaders">Our trace headers, which our field goes in front of.</param>
-    /// <param name="forwarded">A route relays it to another MTA: it is sealed with an ARC set (<see cref="ArcSealer"/>).</param>
-    public async Task<AuthenticatedMessage> AuthenticateAsync(InboundMessage message, string traceHeaders, bool forwarded, CancellationToken cancellationToken)
+    /// <param name="forwarded">
+    /// Whether, with these results, a route relays it to another MTA (an enforcing route quarantines mail that fails
+    /// DMARC): then it is sealed with an ARC set (<see cref="ArcSealer"/>).
+    /// </param>
+    public async Task<AuthenticatedMessage> AuthenticateAsync(InboundMessage message, string traceHeaders, Func<InboundAuthentication, bool> forwarded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(forwarded);
         var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -71,7 +75,7 @@ public sealed partial class InboundAuthenticator(
             var field = AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results);
             await stored.PrependAsync(field).ConfigureAwait(false);
             LogChecked(logger, message.Id, results.Spf.Verdict, results.BestDkim, results.Dmarc.Verdict, results.Signatures.Arc.Verdict);
-            var arcSeal = forwarded
+            var arcSeal = forwarded(results)
                 ? await sealer.SealAsync(message, stored, field, results.Signatures.Arc, cancellationToken).ConfigureAwait(false)
                 : ArcSealStatus.NotForwarded;
             return new AuthenticatedMessage(stored, results, forged.Count > 0 ? forged : null, arcSeal);

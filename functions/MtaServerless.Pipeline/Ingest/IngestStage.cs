@@ -68,7 +68,7 @@ public sealed partial class IngestStage(
         var trace = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
         await using var signed = await signer.SignAsync(message, trace, cancellationToken).ConfigureAwait(false);
         await using var authenticated = authenticator.Checks(message)
-            ? await authenticator.AuthenticateAsync(message, trace, planned.Any(p => p.Route?.Action is RouteAction.Smarthost or RouteAction.Mx), cancellationToken).ConfigureAwait(false)
+            ? await authenticator.AuthenticateAsync(message, trace, results => Relays(results, planned), cancellationToken).ConfigureAwait(false)
             : null;
         var headers = authenticated?.Stored.TraceHeaders ?? signed.Headers;
         var downloaded = authenticated?.Stored ?? signed.Stored;
@@ -140,9 +140,13 @@ public sealed partial class IngestStage(
     private static string Action(InboundAuthentication results, IReadOnlyList<RecipientPlan> planned)
     {
         var routed = planned.Where(p => p.Route is not null).ToList();
-        var quarantined = results.DmarcFailed ? routed.Count(p => p.Route!.DmarcPolicy == DmarcPolicy.Enforce) : 0;
+        var quarantined = routed.Count(p => results.QuarantinedBy(p.Route!));
         return quarantined == 0 ? "delivered" : quarantined == routed.Count ? "quarantined" : "mixed";
     }
+
+    /// <summary>Whether a route relays the message to another MTA: a smarthost or MX route that does not quarantine it.</summary>
+    private static bool Relays(InboundAuthentication results, IReadOnlyList<RecipientPlan> planned) =>
+        planned.Any(p => p.Route is { Action: RouteAction.Smarthost or RouteAction.Mx } route && !results.QuarantinedBy(route));
 
     private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)
     {

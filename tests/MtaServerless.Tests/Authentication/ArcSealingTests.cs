@@ -15,8 +15,8 @@ namespace MtaServerless.Tests.Authentication;
 /// Ingest seals received mail that a route relays with one ARC set (RFC 8617) of <c>Authentication:ArcSealDomain</c>, and
 /// both dkimpy and our verifier accept what the next hop receives: i=1 cv=none on mail without a chain, i=2 cv=pass on
 /// mail a forwarder sealed, cv=fail over a chain broken on the way. A chain that takes no more sets (a seal with cv=fail,
-/// sets that do not pair up, i=50) goes on as it came; so does mail only for mailboxes, and every message while no
-/// domain or no key is set. A replay of Ingest seals the same bytes.
+/// sets that do not pair up, i=50) goes on as it came; so does mail only for mailboxes or for a route that quarantines
+/// it, and every message while no domain or no key is set. A replay of Ingest seals the same bytes.
 /// </summary>
 public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -138,6 +138,20 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
             Assert.Equal(["Authentication-Results", "Received"], FieldNames(task.Headers));
             Assert.DoesNotContain("ARC-", Encoding.UTF8.GetString(received), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task QuarantinedByAnEnforcingSmarthostRoute_GetsNoSet()
+    {
+        _keys.Dns.Txt("_dmarc.forged.example", ["v=DMARC1; p=reject"]);
+        var route = new Route("*", RouteAction.Smarthost, "127.0.0.1", 9, TlsMode.None, DmarcPolicy: DmarcPolicy.Enforce);
+        var message = await _pipeline.AcceptAsync(route, ["bob@example.net"], SigningKeys.Message("forged.example"));
+
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+
+        var task = TaskOf(await _pipeline.IndexAsync(), message.Id);
+        Assert.Equal(["Authentication-Results", "Received"], FieldNames(task.Headers));
+        Assert.True(task.DmarcFailed);
     }
 
     [Fact]
