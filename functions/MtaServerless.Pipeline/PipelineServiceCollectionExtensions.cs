@@ -8,6 +8,7 @@ using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Signatures;
 using MtaServerless.Pipeline.Authentication.Dmarc;
 using MtaServerless.Pipeline.Authentication.Spf;
 using MtaServerless.Pipeline.Bounce;
@@ -56,6 +57,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<MxResolver>();
         services.AddSingleton<AuthenticationDns>();
         services.AddSingleton<ISpfVerifier, SpfVerifier>();
+        services.AddSingleton<PublicKeyCache>();
         services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
         services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
         services.AddOptions<AuthenticationOptions>()

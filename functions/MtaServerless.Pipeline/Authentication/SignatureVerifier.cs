@@ -9,14 +9,14 @@ namespace MtaServerless.Pipeline.Authentication;
 /// <see cref="AuthenticationDns"/>, each key asked once per message. Only <see cref="MaxSignatures"/> signatures are
 /// checked: each costs a body hash and a DNS query, and a sender could add hundreds.
 /// </summary>
-public sealed partial class SignatureVerifier(AuthenticationDns dns, TimeProvider time, ILogger<SignatureVerifier> logger) : ISignatureVerifier
+public sealed partial class SignatureVerifier(AuthenticationDns dns, PublicKeyCache parsedKeys, TimeProvider time, ILogger<SignatureVerifier> logger) : ISignatureVerifier
 {
     public const int MaxSignatures = 10;
 
     public async Task<SignatureResults> VerifyAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var keys = new MessageKeyLocator(dns, (name, ex) => LogUnparseableKey(logger, name, ex));
+        var keys = new MessageKeyLocator(dns, parsedKeys, (name, ex) => LogUnparseableKey(logger, name, ex));
         var check = new DkimSignatureCheck(keys);
         var dkim = new List<DkimResult>();
         foreach (var signature in message.Headers.Where(h => h.Id == HeaderId.DkimSignature))

@@ -6,6 +6,7 @@ using MimeKit;
 using MtaServerless.Core.Dkim;
 using MtaServerless.Pipeline;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Authentication.Signatures;
 using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Testing;
 
@@ -41,6 +42,7 @@ internal sealed class SigningKeys : IDisposable
     /// <summary>Our verifier on the loopback server only, with a short timeout for the temperror cases.</summary>
     public SignatureVerifier Verifier(TimeProvider? time = null) => new(
         new AuthenticationDns(Options.Create(new PipelineOptions { NameServers = Dns.Endpoint.ToString(), DnsTimeout = TimeSpan.FromSeconds(1) })),
+        new PublicKeyCache(),
         time ?? TimeProvider.System,
         NullLogger<SignatureVerifier>.Instance);
 

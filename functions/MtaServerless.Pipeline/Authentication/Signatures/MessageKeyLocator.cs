@@ -10,7 +10,7 @@ namespace MtaServerless.Pipeline.Authentication.Signatures;
 /// however many signatures and seals name it. A record without a key, a revoked key (<c>p=</c> empty) or one that does
 /// not parse is permerror; a DNS timeout or SERVFAIL is temperror (RFC 6376 6.1.2).
 /// </summary>
-internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Exception> unparseable) : DkimPublicKeyLocatorBase
+internal sealed class MessageKeyLocator(AuthenticationDns dns, PublicKeyCache parsed, Action<string, Exception> unparseable) : DkimPublicKeyLocatorBase
 {
     private readonly Dictionary<(string Selector, string Domain), PublishedKey> _keys = [];
 
@@ -75,7 +75,7 @@ internal sealed class MessageKeyLocator(AuthenticationDns dns, Action<string, Ex
         AsymmetricKeyParameter key;
         try
         {
-            key = GetPublicKey(record);
+            key = parsed.GetOrParse(record, GetPublicKey);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
