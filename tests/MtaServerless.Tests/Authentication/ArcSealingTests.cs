@@ -1,13 +1,17 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using MtaServerless.Core.Deliveries;
 using MtaServerless.Core.Dkim;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Routing;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Dkim;
 using MtaServerless.Testing;
 using MtaServerless.Tests.Delivery;
+using MtaServerless.Tests.EndToEnd;
 
 namespace MtaServerless.Tests.Authentication;
 
@@ -16,7 +20,7 @@ namespace MtaServerless.Tests.Authentication;
 /// both dkimpy and our verifier accept what the next hop receives: i=1 cv=none on mail without a chain, i=2 cv=pass on
 /// mail a forwarder sealed, cv=fail over a chain broken on the way. A chain that takes no more sets (a seal with cv=fail,
 /// sets that do not pair up, i=50) goes on as it came; so does mail only for mailboxes or for a route that quarantines
-/// it, and every message while no domain or no key is set. A replay of Ingest seals the same bytes.
+/// it, and every message while no domain or no key is set (a warning names the domain without a key). A replay of Ingest seals the same bytes.
 /// </summary>
 public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -152,6 +156,21 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
         var task = TaskOf(await _pipeline.IndexAsync(), message.Id);
         Assert.Equal(["Authentication-Results", "Received"], FieldNames(task.Headers));
         Assert.True(task.DmarcFailed);
+    }
+
+    [Fact]
+    public async Task SealDomainWithoutKey_SealsNothing_AndSaysSo()
+    {
+        var captured = new CapturedOutput();
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(captured));
+        var sealer = new ArcSealer(_pipeline.Service<DkimKeyring>(), Options.Create(new AuthenticationOptions { ArcSealDomain = "No-Key.example" }), loggers.CreateLogger<ArcSealer>());
+        var message = await _pipeline.AcceptAsync(Smarthost(9), ["bob@example.net"], await SignedAsync());
+        await using var stored = await StoredMessage.DownloadAsync(_pipeline.Storage, message.Blob, string.Empty, removed: null, CancellationToken.None);
+
+        var status = await sealer.SealAsync(message, stored, "Authentication-Results: relay.test; arc=none\r\n", new ArcResult(AuthVerdict.None, 0), CancellationToken.None);
+
+        Assert.Equal((ArcSealStatus.NoKey, string.Empty), (status, stored.TraceHeaders));
+        Assert.Contains(captured.Texts, t => t.Contains("the sealing domain no-key.example has no RSA DKIM key", StringComparison.Ordinal));
     }
 
     [Fact]
