@@ -66,7 +66,6 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         var text = Encoding.UTF8.GetString(received);
         Assert.Equal(("1", "rsa-sha256", "none", SealDomain, SealSelector), Seal(received));
-        Assert.StartsWith("ARC-Seal: ", task.Headers, StringComparison.Ordinal);
         Assert.Equal(["ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results", "Authentication-Results", "Received"], FieldNames(task.Headers));
         Assert.Contains("ARC-Authentication-Results: i=1; relay.test;", text, StringComparison.Ordinal);
         var dkimpy = await Dkimpy.ArcVerifyAsync(received, _keys.Dns.Endpoint);
