@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MtaServerless.Core.Mail;
 using MtaServerless.Core.Routing;
 using MtaServerless.Core.Storage;
 using MtaServerless.Core.Telemetry;
@@ -59,7 +60,11 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PublicKeyCache>();
         services.AddSingleton<ISignatureVerifier, SignatureVerifier>();
         services.AddSingleton<IDmarcEvaluator, DmarcEvaluator>();
-        services.AddOptions<AuthenticationOptions>().Bind(configuration.GetSection(AuthenticationOptions.Section));
+        services.AddOptions<AuthenticationOptions>()
+            .Bind(configuration.GetSection(AuthenticationOptions.Section))
+            .Validate(o => o.ArcSealDomain.Length == 0 || DomainName.TryNormalize(o.ArcSealDomain, out _), "Authentication:ArcSealDomain is not a domain name.")
+            .ValidateOnStart();
+        services.AddSingleton<ArcSealer>();
         services.AddSingleton<InboundAuthenticator>();
         services.AddSingleton<HopConnectionPool>();
         services.AddSingleton<SmtpRelay>();

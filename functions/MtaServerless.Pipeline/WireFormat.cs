@@ -1,3 +1,4 @@
+using System.Text;
 using MimeKit;
 
 namespace MtaServerless.Pipeline;
@@ -7,6 +8,21 @@ public static class WireFormat
 {
     /// <summary>One instance for every writer: never change it (clone it for other settings).</summary>
     public static FormatOptions Options { get; } = Create();
+
+    /// <summary>Header fields a signer made, as the wire will carry them, to go in front of further fields.</summary>
+    public static string Serialize(IEnumerable<Header> fields)
+    {
+        var headers = new HeaderList();
+        foreach (var field in fields)
+        {
+            headers.Add(field);
+        }
+
+        using var bytes = new MemoryStream();
+        headers.WriteTo(Options, bytes);
+        // A header list ends with the empty line that ends a header section.
+        return Encoding.ASCII.GetString(bytes.GetBuffer(), 0, (int)bytes.Length - "\r\n".Length);
+    }
 
     private static FormatOptions Create()
     {

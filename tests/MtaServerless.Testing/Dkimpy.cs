@@ -5,6 +5,11 @@ namespace MtaServerless.Testing;
 /// <summary>One signature's verdict: <c>d=example.org s=rsa20261204 a=rsa-sha256 pass</c>.</summary>
 public sealed record DkimVerdict(string Domain, string Selector, string Algorithm, bool Pass, string Line);
 
+/// <summary>An ARC chain's validation: <c>arc=pass i=2</c>, or <c>arc=fail i=1 &lt;why&gt;</c>.</summary>
+/// <param name="Chain">none, pass or fail.</param>
+/// <param name="Instances">The highest instance dkimpy validated; 0 for none.</param>
+public sealed record ArcVerdict(string Chain, int Instances, string Line);
+
 /// <summary>
 /// dkimpy (Debian's python3-dkim) as the independent verifier of our signatures: <c>tests/dkim/dkimpy.sh</c> installs it
 /// from apt when it is missing, and verifies a message with keys looked up on a <see cref="LoopbackDnsServer"/> only.
@@ -51,6 +56,19 @@ public static class Dkimpy
         ArgumentNullException.ThrowIfNull(nameServer);
         await Script.EnsureInstalledAsync();
         return Succeeded(await Script.RunAsync($"arcsign {keyFile} {selector} {domain} {authservId} {nameServer}", message), "ARC sealing");
+    }
+
+    /// <summary>dkimpy's validation of the message's ARC chain (RFC 8617), keys from <paramref name="nameServer"/>.</summary>
+    public static async Task<ArcVerdict> ArcVerifyAsync(byte[] message, IPEndPoint nameServer)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(nameServer);
+        await Script.EnsureInstalledAsync();
+        var (_, output, error) = await Script.RunAsync($"arcverify {nameServer}", message);
+        var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("arc=", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"dkimpy gave no ARC verdict: {output}{error}");
+        var words = line.Split(' ');
+        return new ArcVerdict(words[0]["arc=".Length..], int.Parse(words[1]["i=".Length..], System.Globalization.CultureInfo.InvariantCulture), line);
     }
 
     private static byte[] Succeeded((int ExitCode, string Output, string Error) run, string what) =>

@@ -10,6 +10,8 @@
 #   dkimpy.sh arcsign KEYFILE SELECTOR DOMAIN AUTHSERV-ID ADDRESS:PORT
 #                                         seals it with one more ARC set (arc-sign.py; python3-authres parses the
 #                                         Authentication-Results the sealer reads its cv= from)
+#   dkimpy.sh arcverify ADDRESS:PORT      validates the ARC chain of the message on standard input (arc-verify.py),
+#                                         looking the keys up on that DNS server only
 set -euo pipefail
 
 python=/usr/bin/python3
@@ -28,5 +30,6 @@ case "${1:-}" in
   verify) exec $python "$(dirname "$0")/dkim-verify.py" "$2" ;;
   sign) shift; exec $python "$(dirname "$0")/dkim-sign.py" "$@" ;;
   arcsign) shift; exec $python "$(dirname "$0")/arc-sign.py" "$@" ;;
-  *) echo "usage: $0 install | verify ADDRESS:PORT | sign KEYFILE SELECTOR DOMAIN ALGORITHM C HEADERS | arcsign KEYFILE SELECTOR DOMAIN AUTHSERV-ID ADDRESS:PORT" >&2; exit 2 ;;
+  arcverify) exec $python "$(dirname "$0")/arc-verify.py" "$2" ;;
+  *) echo "usage: $0 install | verify ADDRESS:PORT | sign KEYFILE SELECTOR DOMAIN ALGORITHM C HEADERS | arcsign KEYFILE SELECTOR DOMAIN AUTHSERV-ID ADDRESS:PORT | arcverify ADDRESS:PORT" >&2; exit 2 ;;
 esac

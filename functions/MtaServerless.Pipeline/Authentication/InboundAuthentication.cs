@@ -1,3 +1,4 @@
+using MtaServerless.Core.Routing;
 using MtaServerless.Pipeline.Authentication.Spf;
 
 namespace MtaServerless.Pipeline.Authentication;
@@ -11,6 +12,13 @@ public sealed record InboundAuthentication(SpfResult Spf, SignatureResults Signa
     /// it (<c>t=y</c>); <c>p=reject</c> with <c>t=y</c> asks for quarantine (DMARCbis), which is what we do anyway.
     /// </summary>
     public bool DmarcFailed => Dmarc.Verdict == AuthVerdict.Fail && Dmarc.Disposition is DmarcRequest.Reject or DmarcRequest.Quarantine;
+
+    /// <summary>The route stores the message in quarantine instead of delivering it.</summary>
+    public bool QuarantinedBy(Route route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return DmarcFailed && route.DmarcPolicy == DmarcPolicy.Enforce;
+    }
 
     /// <summary>The best of the signatures' verdicts (pass before fail before none), for telemetry: one signature that verifies is enough for DMARC.</summary>
     public AuthVerdict BestDkim => Signatures.Dkim.Count == 0

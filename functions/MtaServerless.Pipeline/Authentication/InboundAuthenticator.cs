@@ -15,7 +15,8 @@ namespace MtaServerless.Pipeline.Authentication;
 /// Checks a message received from elsewhere, in Ingest: SPF for the client, HELO and MAIL FROM; every DKIM signature and
 /// the ARC chain; DMARC for the <c>From:</c> domain. It reads the blob once and checks the stored bytes alone, so nothing
 /// we add (trace headers) can change a result; that copy then goes to the first delivery attempt with our
-/// <c>Authentication-Results:</c> field in front and the forged ones of ours left out.
+/// <c>Authentication-Results:</c> field in front (and an ARC set in front of that, when we relay it) and the forged ones
+/// of ours left out.
 /// </summary>
 /// <remarks>
 /// Not at the edge: it answers 250 only after the spool write, with a CPU budget of about a fifth of Postfix's, and
@@ -27,6 +28,7 @@ public sealed partial class InboundAuthenticator(
     ISpfVerifier spf,
     ISignatureVerifier signatures,
     IDmarcEvaluator dmarc,
+    ArcSealer sealer,
     IOptions<AuthenticationOptions> options,
     IOptions<PipelineOptions> pipeline,
     ILogger<InboundAuthenticator> logger)
@@ -43,9 +45,14 @@ public sealed partial class InboundAuthenticator(
     }
 
     /// <param name="traceHeaders">Our trace headers, which our field goes in front of.</param>
-    public async Task<AuthenticatedMessage> AuthenticateAsync(InboundMessage message, string traceHeaders, CancellationToken cancellationToken)
+    /// <param name="forwarded">
+    /// Whether, with these results, a route relays it to another MTA (an enforcing route quarantines mail that fails
+    /// DMARC): then it is sealed with an ARC set (<see cref="ArcSealer"/>).
+    /// </param>
+    public async Task<AuthenticatedMessage> AuthenticateAsync(InboundMessage message, string traceHeaders, Func<InboundAuthentication, bool> forwarded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(forwarded);
         var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -65,9 +72,13 @@ public sealed partial class InboundAuthenticator(
                 await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
             }
 
-            await stored.PrependAsync(AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results)).ConfigureAwait(false);
+            var field = AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results);
+            await stored.PrependAsync(field).ConfigureAwait(false);
             LogChecked(logger, message.Id, results.Spf.Verdict, results.BestDkim, results.Dmarc.Verdict, results.Signatures.Arc.Verdict);
-            return new AuthenticatedMessage(stored, results, forged.Count > 0 ? forged : null);
+            var arcSeal = forwarded(results)
+                ? await sealer.SealAsync(message, stored, field, results.Signatures.Arc, cancellationToken).ConfigureAwait(false)
+                : ArcSealStatus.NotForwarded;
+            return new AuthenticatedMessage(stored, results, forged.Count > 0 ? forged : null, arcSeal);
         }
         catch
         {

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
-using MimeKit;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline.Authentication;
@@ -58,7 +57,7 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
             {
                 key.SignerFor(message.Session.ReceivedAt).Sign(parsed, fields);
                 // The signer puts its field on top of the parsed message; it is taken from there as the wire will carry it.
-                signatures.Append(Serialize(parsed.Headers[0]));
+                signatures.Append(WireFormat.Serialize([parsed.Headers[0]]));
                 LogSigned(logger, message.Id, key.ToString());
             }
 
@@ -70,15 +69,6 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
             await stored.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    private static string Serialize(Header field)
-    {
-        var headers = new HeaderList { field };
-        using var bytes = new MemoryStream();
-        headers.WriteTo(WireFormat.Options, bytes);
-        // A header list ends with the empty line that ends a header section; ours go in front of further fields.
-        return Encoding.ASCII.GetString(bytes.GetBuffer(), 0, (int)bytes.Length - "\r\n".Length);
     }
 
     [LoggerMessage(EventId = 3511, Level = LogLevel.Debug, Message = "Message {MessageId} signed with {Key}")]

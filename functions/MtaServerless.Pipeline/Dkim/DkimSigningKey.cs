@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using MimeKit;
 using MimeKit.Cryptography;
 using MtaServerless.Core.Dkim;
 using Org.BouncyCastle.Crypto;
@@ -33,6 +34,25 @@ public sealed class DkimSigningKey(string domain, string selector, DkimAlgorithm
         BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
     };
 
+    /// <summary>
+    /// A MimeKit ARC sealer (RFC 8617) with this key, relaxed/relaxed like our signatures, whose ARC-Authentication-Results
+    /// are <paramref name="results"/> and whose <c>cv=</c> is their <c>arc=</c> result.
+    /// </summary>
+    /// <param name="sealedAt">The <c>t=</c> tag of both signatures: the message's arrival, so that sealing it again gives the same set.</param>
+    /// <param name="results">Our results for the message; MimeKit gives them the new set's instance.</param>
+    public ArcSigner SealerFor(DateTimeOffset sealedAt, AuthenticationResults results) => new ArrivalTimeSealer(
+        privateKey,
+        Domain,
+        Selector,
+        Algorithm == DkimAlgorithm.RsaSha256 ? DkimSignatureAlgorithm.RsaSha256 : DkimSignatureAlgorithm.Ed25519Sha256,
+        sealedAt,
+        nativeRsa,
+        results)
+    {
+        HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+    };
+
     public override string ToString() => $"{DkimAlgorithmNames.ToName(Algorithm)} {Selector}._domainkey.{Domain}";
 
     /// <summary>
@@ -45,5 +65,20 @@ public sealed class DkimSigningKey(string domain, string selector, DkimAlgorithm
         protected override long GetTimestamp() => signedAt.ToUnixTimeSeconds();
 
         protected override ISigner CreateSigningContext() => nativeRsa is null ? base.CreateSigningContext() : new NativeRsaSigner(nativeRsa);
+    }
+
+    /// <summary>The sealer's counterpart of <see cref="ArrivalTimeSigner"/>: the same <c>t=</c> and the same native RSA.</summary>
+    private sealed class ArrivalTimeSealer(
+        AsymmetricKeyParameter key, string domain, string selector, DkimSignatureAlgorithm algorithm, DateTimeOffset sealedAt, RSA? nativeRsa, AuthenticationResults results)
+        : ArcSigner(key, domain, selector, algorithm)
+    {
+        protected override long GetTimestamp() => sealedAt.ToUnixTimeSeconds();
+
+        protected override ISigner CreateSigningContext() => nativeRsa is null ? base.CreateSigningContext() : new NativeRsaSigner(nativeRsa);
+
+        protected override AuthenticationResults GenerateArcAuthenticationResults(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) => results;
+
+        protected override Task<AuthenticationResults> GenerateArcAuthenticationResultsAsync(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
+            Task.FromResult(results);
     }
 }

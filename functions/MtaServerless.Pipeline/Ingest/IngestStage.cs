@@ -20,10 +20,10 @@ namespace MtaServerless.Pipeline.Ingest;
 
 /// <summary>
 /// The stage behind the <c>inbound</c> queue: builds the trace header, signs our users' mail (DKIM), checks mail from
-/// elsewhere (SPF, DKIM, DMARC, ARC: one <c>Authentication-Results:</c> field), stops mail loops, routes every
-/// recipient, writes the message's entry in the sweeper's index and the per-recipient records (leased to
-/// this run), makes the first delivery attempt itself, and reports the recipients that failed here in one
-/// DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
+/// elsewhere (SPF, DKIM, DMARC, ARC: one <c>Authentication-Results:</c> field, and an ARC set when a route relays it),
+/// stops mail loops, routes every recipient, writes the message's entry in the sweeper's index and the per-recipient
+/// records (leased to this run), makes the first delivery attempt itself, and reports the recipients that failed here
+/// in one DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
 /// recipient, nor reports a failure twice, nor restarts a deferred recipient's backoff; the recipients a replay
 /// finds pending go to the <c>delivery</c> queue, when they are due.
 /// </summary>
@@ -67,12 +67,14 @@ public sealed partial class IngestStage(
         // the same results of checks made once (a replay checks again, and may see DNS changed since).
         var trace = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
         await using var signed = await signer.SignAsync(message, trace, cancellationToken).ConfigureAwait(false);
-        await using var authenticated = authenticator.Checks(message) ? await authenticator.AuthenticateAsync(message, trace, cancellationToken).ConfigureAwait(false) : null;
+        await using var authenticated = authenticator.Checks(message)
+            ? await authenticator.AuthenticateAsync(message, trace, results => Relays(results, planned), cancellationToken).ConfigureAwait(false)
+            : null;
         var headers = authenticated?.Stored.TraceHeaders ?? signed.Headers;
         var downloaded = authenticated?.Stored ?? signed.Stored;
         if (authenticated is not null)
         {
-            authentications.Authenticated(message.Id, authenticated.Results, Action(authenticated.Results, planned));
+            authentications.Authenticated(message.Id, authenticated.Results, Action(authenticated.Results, planned), authenticated.ArcSeal);
         }
 
         var template = new DeliveryTask(
@@ -138,9 +140,13 @@ public sealed partial class IngestStage(
     private static string Action(InboundAuthentication results, IReadOnlyList<RecipientPlan> planned)
     {
         var routed = planned.Where(p => p.Route is not null).ToList();
-        var quarantined = results.DmarcFailed ? routed.Count(p => p.Route!.DmarcPolicy == DmarcPolicy.Enforce) : 0;
+        var quarantined = routed.Count(p => results.QuarantinedBy(p.Route!));
         return quarantined == 0 ? "delivered" : quarantined == routed.Count ? "quarantined" : "mixed";
     }
+
+    /// <summary>Whether a route relays the message to another MTA: a smarthost or MX route that does not quarantine it.</summary>
+    private static bool Relays(InboundAuthentication results, IReadOnlyList<RecipientPlan> planned) =>
+        planned.Any(p => p.Route is { Action: RouteAction.Smarthost or RouteAction.Mx } route && !results.QuarantinedBy(route));
 
     private static RecipientPlan Plan(RouteTable table, EnvelopeRecipient envelope, bool looping)
     {
