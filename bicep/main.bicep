@@ -132,6 +132,9 @@ param logRetentionInDays int = 30
 @description('Share of traces the edges and the Function App export whole, from 0 to 1 as a decimal string (Telemetry:TraceSamplingRatio); failed spans, events, warnings, errors and metrics are exported whatever it says.')
 param telemetryTraceSamplingRatio string = '0.01'
 
+@description('Domain whose RSA DKIM key (mta dkim add) seals received mail that a relay route forwards with an ARC set (Authentication:ArcSealDomain); empty: no sealing.')
+param arcSealDomain string = ''
+
 param tags object = {}
 
 @description('Object id of the person (or pipeline) who operates the MTA: they get the data roles the mta CLI and the vault commands need. Empty: nobody (azd passes the signed-in account).')
@@ -331,6 +334,7 @@ module functionApp 'modules/function-app.bicep' = {
     keyVaultUri: pipelineVault.outputs.uri
     smarthostVaultItems: smarthostVaultItems
     pipelineHostName: pipelineHostName
+    arcSealDomain: arcSealDomain
     pipelineBackoff: pipelineBackoff
     pipelineMaxLifetimeDays: pipelineMaxLifetimeDays
     queuePollingInterval: queuePollingInterval

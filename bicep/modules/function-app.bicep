@@ -32,6 +32,9 @@ param smarthostVaultItems { userName: string, password: string }
 @description('The name Deliver gives in EHLO to next hops (Pipeline:HostName).')
 param pipelineHostName string
 
+@description('Authentication:ArcSealDomain: the domain whose DKIM key seals forwarded received mail; empty: none.')
+param arcSealDomain string
+
 @description('Delays before each retry, comma-separated TimeSpans (Pipeline:Backoff).')
 param pipelineBackoff string
 
@@ -99,6 +102,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
         { name: 'Telemetry__TraceSamplingRatio', value: traceSamplingRatio }
         { name: 'Pipeline__HostName', value: pipelineHostName }
+        { name: 'Authentication__ArcSealDomain', value: arcSealDomain }
         { name: 'Pipeline__Backoff', value: pipelineBackoff }
         { name: 'Pipeline__MaxLifetime', value: '${pipelineMaxLifetimeDays}.00:00:00' }
         { name: 'AzureFunctionsJobHost__extensions__queues__maxPollingInterval', value: queuePollingInterval }

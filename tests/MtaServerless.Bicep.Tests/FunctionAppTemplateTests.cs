@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using MtaServerless.Core.Telemetry;
 using MtaServerless.Pipeline;
+using MtaServerless.Pipeline.Authentication;
 using MtaServerless.Pipeline.Deliver;
 using MtaServerless.Pipeline.Dkim;
 
@@ -128,6 +129,15 @@ public sealed class FunctionAppTemplateTests(BicepBuild build)
         Assert.Equal(
             new TelemetryOptions().TraceSamplingRatio.ToString(CultureInfo.InvariantCulture),
             build.Main["parameters"]!["telemetryTraceSamplingRatio"]!["defaultValue"]!.GetValue<string>());
+    }
+
+    /// <summary>Off unless the operator names a domain with a DKIM key: a seal without a key would only warn on every message.</summary>
+    [Fact]
+    public void AppSettings_ArcSealDomain_IsMainsParameter_EmptyByDefaultAsInTheCode()
+    {
+        Assert.Equal("[parameters('arcSealDomain')]", AppSettings[$"{AuthenticationOptions.Section}__{nameof(AuthenticationOptions.ArcSealDomain)}"]);
+        Assert.Equal("[parameters('arcSealDomain')]", ArmTemplate.ModuleParameter(build.Main, "functionApp", "arcSealDomain")!.GetValue<string>());
+        Assert.Equal(new AuthenticationOptions().ArcSealDomain, build.Main["parameters"]!["arcSealDomain"]!["defaultValue"]!.GetValue<string>());
     }
 
     [Fact]
