@@ -9,7 +9,10 @@ public interface ISignatureVerifier
     Task<SignatureResults> VerifyAsync(MimeMessage message, CancellationToken cancellationToken);
 }
 
-/// <param name="Dkim">One per <c>DKIM-Signature</c> field, in the message's order; empty when there is none (dkim=none).</param>
+/// <param name="Dkim">
+/// One per <c>DKIM-Signature</c> field, in the message's order, up to <see cref="SignatureVerifier.MaxSignatures"/>; then one
+/// <c>policy</c> result for all the others; empty when there is none (dkim=none).
+/// </param>
 public sealed record SignatureResults(IReadOnlyList<DkimResult> Dkim, ArcResult Arc);
 
 /// <summary>One signature's result, with the RFC 8601 properties <c>header.d</c>, <c>header.s</c> and <c>header.b</c>.</summary>

@@ -19,7 +19,9 @@ public sealed partial class SignatureVerifier(AuthenticationDns dns, PublicKeyCa
         var keys = new MessageKeyLocator(dns, parsedKeys, (name, ex) => LogUnparseableKey(logger, name, ex));
         var check = new DkimSignatureCheck(keys);
         var dkim = new List<DkimResult>();
-        foreach (var signature in message.Headers.Where(h => h.Id == HeaderId.DkimSignature))
+        // One result past the cap stands for every signature not verified: a result each would let a message of thousands
+        // of signatures make an Authentication-Results field, and a delivery task, too large to store.
+        foreach (var signature in message.Headers.Where(h => h.Id == HeaderId.DkimSignature).Take(MaxSignatures + 1))
         {
             var result = await VerifyAsync(message, signature, dkim.Count, check, cancellationToken).ConfigureAwait(false);
             LogSignature(logger, dkim.Count + 1, result.Domain, result.Selector, result.Verdict, result.Reason);
