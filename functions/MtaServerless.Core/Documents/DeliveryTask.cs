@@ -6,6 +6,10 @@ namespace MtaServerless.Core.Documents;
 /// retries), so a task names no route, and one made by the sweeper may span several hops. Documents
 /// written before that carry a <c>route</c>, which is ignored.
 /// </summary>
+/// <param name="Blob">
+/// The spool blob every copy is made of (relay, mailbox, quarantine, a DSN's returned message): the one the edge wrote, or
+/// Ingest's copy of it without the <c>Authentication-Results</c> fields that came in our name.
+/// </param>
 /// <param name="Headers">Our header fields (DKIM signatures, then trace headers), CRLF-terminated, sent before the stored blob, which is never rewritten.</param>
 /// <param name="Attempt">1 for the first attempt; a re-scheduled task carries the next number.</param>
 /// <param name="FirstAttemptAt">When the message was accepted; retries stop at the maximum lifetime counted from here.</param>
@@ -17,11 +21,6 @@ namespace MtaServerless.Core.Documents;
 /// <param name="Redriven">
 /// True when the sweeper made the task from the stored state because the recipients' own task was lost,
 /// poisoned or late: past the maximum lifetime, such a task bounces them without another attempt.
-/// </param>
-/// <param name="Removed">
-/// Ranges of the stored blob that every copy leaves out (relay, mailbox, quarantine, a DSN's returned message): the
-/// <c>Authentication-Results</c> fields that claim to be ours (RFC 8601 5) but came with the message. The blob stays as
-/// it was accepted. Null in tasks older than the field: nothing is left out.
 /// </param>
 /// <param name="DmarcFailed">
 /// The message failed DMARC and its <c>From:</c> domain asks for such mail to be rejected or quarantined: a route whose
@@ -43,7 +42,6 @@ public sealed record DeliveryTask(
     string? Body = null,
     bool Redriven = false,
     DkimStatus Dkim = DkimStatus.NotOurs,
-    IReadOnlyList<ByteRange>? Removed = null,
     bool DmarcFailed = false) : IVersionedDocument
 {
     public int V { get; init; } = DocumentVersion.Current;

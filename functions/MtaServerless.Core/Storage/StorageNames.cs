@@ -36,4 +36,14 @@ public static class StorageNames
     /// <summary>Spool blobs are grouped by day so a lifecycle rule and a sweeper can work a day at a time.</summary>
     public static string SpoolBlobName(string messageId, DateTimeOffset receivedAt) =>
         $"{receivedAt.UtcDateTime:yyyy}/{receivedAt.UtcDateTime:MM}/{receivedAt.UtcDateTime:dd}/{messageId}.eml";
+
+    /// <summary>
+    /// Ingest's copy of a received message without the <c>Authentication-Results</c> fields that came in our name (RFC
+    /// 8601 5), next to the blob the edge wrote (which is never rewritten), in the same day's folder.
+    /// </summary>
+    public static string CleanedBlobName(string spoolBlob)
+    {
+        ArgumentNullException.ThrowIfNull(spoolBlob);
+        return $"{(spoolBlob.EndsWith(".eml", StringComparison.Ordinal) ? spoolBlob[..^".eml".Length] : spoolBlob)}.cleaned.eml";
+    }
 }

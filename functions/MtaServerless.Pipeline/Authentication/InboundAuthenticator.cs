@@ -16,7 +16,7 @@ namespace MtaServerless.Pipeline.Authentication;
 /// the ARC chain; DMARC for the <c>From:</c> domain. It reads the blob once and checks the stored bytes alone, so nothing
 /// we add (trace headers) can change a result; that copy then goes to the first delivery attempt with our
 /// <c>Authentication-Results:</c> field in front (and an ARC set in front of that, when we relay it) and the forged ones
-/// of ours left out.
+/// of ours left out, which a blob of its own keeps for later attempts.
 /// </summary>
 /// <remarks>
 /// Not at the edge: it answers 250 only after the spool write, with a CPU budget of about a fifth of Postfix's, and
@@ -53,7 +53,7 @@ public sealed partial class InboundAuthenticator(
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(forwarded);
-        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
+        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, cancellationToken).ConfigureAwait(false);
         try
         {
             InboundAuthentication results;
@@ -66,10 +66,15 @@ public sealed partial class InboundAuthenticator(
                 results = await CheckAsync(message, parsed, cancellationToken).ConfigureAwait(false);
             }
 
+            var blob = message.Blob;
             if (forged.Count > 0)
             {
-                LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count);
+                // A copy of its own, not ranges in the delivery task: forgeries apart from each other, as many as the
+                // message can hold, would make the task too large for its queue and its index row.
+                blob = StorageNames.CleanedBlobName(message.Blob);
+                LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count, blob);
                 await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
+                await stored.SaveStoredAsync(storage.Spool.GetBlobClient(blob), cancellationToken).ConfigureAwait(false);
             }
 
             var field = AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results);
@@ -78,7 +83,7 @@ public sealed partial class InboundAuthenticator(
             var arcSeal = forwarded(results)
                 ? await sealer.SealAsync(message, stored, field, results.Signatures.Arc, cancellationToken).ConfigureAwait(false)
                 : ArcSealStatus.NotForwarded;
-            return new AuthenticatedMessage(stored, results, forged.Count > 0 ? forged : null, arcSeal);
+            return new AuthenticatedMessage(stored, blob, results, arcSeal);
         }
         catch
         {
@@ -104,8 +109,8 @@ public sealed partial class InboundAuthenticator(
         return new InboundAuthentication(spfResult, signed, dmarcResult);
     }
 
-    [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with Authentication-Results fields in our name ({Octets} octets in {Ranges} ranges): left out of every copy")]
-    private static partial void LogForgedRemoved(ILogger logger, string messageId, long octets, int ranges);
+    [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with Authentication-Results fields in our name ({Octets} octets in {Ranges} ranges): every copy is made of {Blob}, without them")]
+    private static partial void LogForgedRemoved(ILogger logger, string messageId, long octets, int ranges, string blob);
 
     [LoggerMessage(EventId = 3763, Level = LogLevel.Debug, Message = "Message {MessageId} checked: SPF {Spf}, DKIM {Dkim}, DMARC {Dmarc}, ARC {Arc}")]
     private static partial void LogChecked(ILogger logger, string messageId, AuthVerdict spf, AuthVerdict dkim, AuthVerdict dmarc, AuthVerdict arc);

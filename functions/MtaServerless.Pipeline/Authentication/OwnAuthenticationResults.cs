@@ -1,13 +1,13 @@
 using System.Text;
 using MimeKit;
-using MtaServerless.Core.Documents;
+using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Pipeline.Authentication;
 
 /// <summary>
 /// RFC 8601 5: an <c>Authentication-Results:</c> field that arrives with a message and names our authserv-id is a
 /// forgery (only we write that id, and only after the message arrived) and must not reach a reader who trusts it. The
-/// stored message is never rewritten, so the fields are found here as ranges of its octets, which every copy leaves out.
+/// stored message is never rewritten, so the fields are found here as ranges of its octets, which Ingest's copy leaves out.
 /// Fields of other authserv-ids are kept.
 /// </summary>
 public static class OwnAuthenticationResults
@@ -15,7 +15,7 @@ public static class OwnAuthenticationResults
     /// <param name="stored">The stored message alone, parsed from its first octet, so that each field's offset is an offset of the blob.</param>
     /// <returns>
     /// The ranges of the fields with our authserv-id (compared case-insensitively, as the domain name it is), in order;
-    /// fields next to each other make one range, so that a pile of forgeries costs the delivery task one range.
+    /// fields next to each other make one range.
     /// </returns>
     public static IReadOnlyList<ByteRange> Find(MimeMessage stored, string servId)
     {

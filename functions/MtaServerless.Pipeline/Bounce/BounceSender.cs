@@ -73,7 +73,7 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
 
         var reportingMta = options.Value.HostName;
         var now = time.GetUtcNow();
-        await using var stored = await StoredMessage.DownloadAsync(storage, source.Blob, source.Headers, source.Removed, cancellationToken).ConfigureAwait(false);
+        await using var stored = await StoredMessage.DownloadAsync(storage, source.Blob, source.Headers, cancellationToken).ConfigureAwait(false);
         var original = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);
         var dsn = DsnBuilder.Build(kind, source, reported, original, Returned(kind, source.Ret, stored.Length), reportingMta, now, retryUntil);
 

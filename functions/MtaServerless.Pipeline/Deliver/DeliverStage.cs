@@ -140,7 +140,7 @@ public sealed partial class DeliverStage(
 
         var records = held.ToDictionary(l => l.Recipient, l => l.Record, StringComparer.Ordinal);
         // Only what this run read is its to dispose; a copy it was given belongs to the caller.
-        await using var read = downloaded is null ? await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, task.Removed, cancellationToken).ConfigureAwait(false) : null;
+        await using var read = downloaded is null ? await StoredMessage.DownloadAsync(storage, task.Blob, task.Headers, cancellationToken).ConfigureAwait(false) : null;
         var stored = read ?? downloaded!;
         for (var i = 0; i < hops.Count; i++)
         {

@@ -1,7 +1,9 @@
 using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using MimeKit;
 using MimeKit.IO;
-using MtaServerless.Core.Documents;
 using MtaServerless.Core.Storage;
 
 namespace MtaServerless.Pipeline.Deliver;
@@ -10,8 +12,8 @@ namespace MtaServerless.Pipeline.Deliver;
 /// What a next hop receives: our trace headers, then the spooled bytes exactly as the edge stored them.
 /// The blob is copied once to a local temporary file, so a run reads it once whatever it does with it
 /// (relay, mailbox copy, DSN), and nothing of it is held in memory. The stored bytes are never rewritten;
-/// only a conversion for a hop without 8BITMIME makes a new copy, and ranges a task leaves out (forged
-/// <c>Authentication-Results</c> fields) are left out of the local copy, so every use of it honours them.
+/// only a conversion for a hop without 8BITMIME makes a new copy, and Ingest leaves forged
+/// <c>Authentication-Results</c> fields out of its copy (and saves that as a blob of its own).
 /// </summary>
 public sealed class StoredMessage : IAsyncDisposable
 {
@@ -38,8 +40,7 @@ public sealed class StoredMessage : IAsyncDisposable
     /// <summary>The octets on the wire: trace headers and stored bytes.</summary>
     public long Length => _traceHeaders.Length + _file.Length;
 
-    /// <param name="removed">Ranges of the blob to leave out (<see cref="DeliveryTask.Removed"/>); null or empty for none.</param>
-    public static async Task<StoredMessage> DownloadAsync(MtaStorageClients storage, string blob, string traceHeaders, IReadOnlyList<ByteRange>? removed, CancellationToken cancellationToken)
+    public static async Task<StoredMessage> DownloadAsync(MtaStorageClients storage, string blob, string traceHeaders, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(traceHeaders);
@@ -47,11 +48,6 @@ public sealed class StoredMessage : IAsyncDisposable
         try
         {
             await storage.Spool.GetBlobClient(blob).DownloadToAsync(file, cancellationToken).ConfigureAwait(false);
-            if (removed is { Count: > 0 })
-            {
-                file = await CopyWithoutAsync(file, removed, cancellationToken).ConfigureAwait(false);
-            }
-
             return await OpenAsync(file, traceHeaders, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -74,6 +70,23 @@ public sealed class StoredMessage : IAsyncDisposable
         await DropParsedAsync().ConfigureAwait(false);
         _file = await CopyWithoutAsync(_file, removed, cancellationToken).ConfigureAwait(false);
         Shape = await ScanAsync(_file, TraceHeaders, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the stored bytes as this copy now has them to a new blob, once: a blob already there (an earlier run's,
+    /// made of the same bytes) stays as it is, so that no reader of it ever sees it change.
+    /// </summary>
+    public async Task SaveStoredAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        try
+        {
+            await blob.UploadAsync(OpenStored(), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // BlobAlreadyExists: written by an earlier run of the same message.
+        }
     }
 
     /// <summary>

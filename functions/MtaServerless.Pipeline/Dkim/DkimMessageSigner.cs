@@ -34,7 +34,7 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
             return new SignedMessage(traceHeaders, DkimStatus.NoKey, null);
         }
 
-        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, removed: null, cancellationToken).ConfigureAwait(false);
+        var stored = await StoredMessage.DownloadAsync(storage, message.Blob, traceHeaders, cancellationToken).ConfigureAwait(false);
         try
         {
             var parsed = await stored.LoadAsync(cancellationToken).ConfigureAwait(false);

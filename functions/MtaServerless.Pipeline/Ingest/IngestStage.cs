@@ -79,7 +79,7 @@ public sealed partial class IngestStage(
 
         var template = new DeliveryTask(
             message.Id,
-            message.Blob,
+            authenticated?.Blob ?? message.Blob,
             message.Envelope.MailFrom,
             [],
             headers,
@@ -91,7 +91,6 @@ public sealed partial class IngestStage(
             message.Envelope.EnvId,
             Body: message.Envelope.Body,
             Dkim: signed.Status,
-            Removed: authenticated?.Removed,
             DmarcFailed: authenticated?.Results.DmarcFailed ?? false);
         if (planned.Any(p => p.Hop is not null))
         {
@@ -133,7 +132,7 @@ public sealed partial class IngestStage(
         // before sending it. A recipient bounced after a delivery attempt is Deliver's to report: after a crash
         // its task comes back too, and only one of the two may send the DSN.
         var failedHere = records.Values.Where(r => r.DsnPending && r.Attempts == 0).ToList();
-        await bounces.SettleAsync(BounceSource.From(message, headers, template.Removed), failedHere, cancellationToken).ConfigureAwait(false);
+        await bounces.SettleAsync(BounceSource.From(message, headers, template.Blob), failedHere, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What the routes do with the message as they stand now: a route edited before an attempt decides that attempt.</summary>

@@ -164,7 +164,7 @@ public sealed class ArcSealingTests(AzuriteFixture azurite) : IClassFixture<Azur
         using var loggers = LoggerFactory.Create(logging => logging.AddProvider(captured));
         var sealer = new ArcSealer(_pipeline.Service<DkimKeyring>(), Options.Create(new AuthenticationOptions { ArcSealDomain = "No-Key.example" }), loggers.CreateLogger<ArcSealer>());
         var message = await _pipeline.AcceptAsync(Smarthost(9), ["bob@example.net"], await SignedAsync());
-        await using var stored = await StoredMessage.DownloadAsync(_pipeline.Storage, message.Blob, string.Empty, removed: null, CancellationToken.None);
+        await using var stored = await StoredMessage.DownloadAsync(_pipeline.Storage, message.Blob, string.Empty, CancellationToken.None);
 
         var status = await sealer.SealAsync(message, stored, "Authentication-Results: relay.test; arc=none\r\n", new ArcResult(AuthVerdict.None, 0), CancellationToken.None);
 

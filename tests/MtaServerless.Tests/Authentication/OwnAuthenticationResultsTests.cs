@@ -1,7 +1,7 @@
 using System.Text;
 using MimeKit;
-using MtaServerless.Core.Documents;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Tests.Authentication;
 

@@ -38,20 +38,18 @@ public sealed class QueueDocumentsTests
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             DelayWarned: true,
             Redriven: true,
-            Removed: [new ByteRange(120, 64), new ByteRange(300, 80)],
             DmarcFailed: true);
 
         var json = QueueDocuments.Serialize(task);
         var back = QueueDocuments.DeserializeDelivery(json);
 
-        Assert.Equal(task with { Recipients = [], Removed = null }, back with { Recipients = [], Removed = null });
+        Assert.Equal(task with { Recipients = [] }, back with { Recipients = [] });
         Assert.Equal(task.Recipients, back.Recipients);
-        Assert.Equal(task.Removed, back.Removed);
         Assert.True(JsonNode.Parse(json)!["redriven"]!.GetValue<bool>());
     }
 
     [Fact]
-    public void DeliveryTask_WrittenBeforeAuthentication_LeavesNothingOut_AndQuarantinesNothing()
+    public void DeliveryTask_WrittenBeforeAuthentication_QuarantinesNothing()
     {
         const string Old = """
             {"id":"id1","blob":"2026/11/28/id1.eml","mailFrom":"alice@example.org","recipients":["bob@example.com"],
@@ -61,17 +59,8 @@ public sealed class QueueDocumentsTests
 
         var back = QueueDocuments.DeserializeDelivery(Old);
 
-        Assert.Null(back.Removed);
         Assert.False(back.DmarcFailed);
         Assert.Equal(["bob@example.com"], back.Recipients);
-    }
-
-    [Fact]
-    public void DeliveryTask_WithoutRemovedRanges_DoesNotWriteTheField()
-    {
-        var json = JsonNode.Parse(QueueDocuments.Serialize(new DeliveryTask("id1", "b", "a@example.org", ["b@example.com"], "", 1, ReceivedAt, SmtpUtf8: false)))!.AsObject();
-
-        Assert.False(json.ContainsKey("removed"));
     }
 
     [Fact]
