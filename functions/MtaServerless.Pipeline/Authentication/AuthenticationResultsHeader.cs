@@ -62,7 +62,8 @@ public static class AuthenticationResultsHeader
 
     private static List<string> Dmarc(DmarcResult dmarc)
     {
-        var policy = dmarc.Verdict != AuthVerdict.Fail ? null
+        // A failure without a record (too many author domains) has no p= to show.
+        var policy = dmarc.Verdict != AuthVerdict.Fail || dmarc.PolicyDomain is null ? null
             : dmarc.Testing ? $"p={dmarc.Policy.ToString().ToLowerInvariant()} t=y"
             : $"p={dmarc.Policy.ToString().ToLowerInvariant()}";
         var tokens = Method("dmarc", dmarc.Verdict, Join(policy, dmarc.Reason));

@@ -33,6 +33,9 @@ public sealed partial class InboundAuthenticator(
     IOptions<PipelineOptions> pipeline,
     ILogger<InboundAuthenticator> logger)
 {
+    /// <summary>How many author domains a message may name before its DMARC is not evaluated and counts as failing.</summary>
+    public const int MaxAuthorDomains = 5;
+
     /// <summary>What our fields are known by: one name for every edge and instance, so that a field naming it is ours wherever it arrives.</summary>
     public string ServId => pipeline.Value.HostName;
 
@@ -101,13 +104,48 @@ public sealed partial class InboundAuthenticator(
             : Task.FromResult(new SpfResult(AuthVerdict.None, session.Helo, message.Envelope.MailFrom.Length == 0, "no client address"));
         var signed = await signatures.VerifyAsync(parsed, cancellationToken).ConfigureAwait(false);
         var spfResult = await spfCheck.ConfigureAwait(false);
-        var dmarcResult = AuthorDomain.Of(parsed) is { } author
-            ? await dmarc.EvaluateAsync(author, spfResult, signed.Dkim, cancellationToken).ConfigureAwait(false)
-            // RFC 5322 3.6 requires one From field; without one author domain there is no policy to look up, and the
-            // message cannot pass. permerror, not none: none would read as "the domain publishes no policy".
-            : new DmarcResult(AuthVerdict.PermError, string.Empty, DmarcRequest.None, null, "no single author domain in From");
+        var dmarcResult = await EvaluateDmarcAsync(AuthorDomain.All(parsed), spfResult, signed.Dkim, cancellationToken).ConfigureAwait(false);
         return new InboundAuthentication(spfResult, signed, dmarcResult);
     }
+
+    /// <summary>
+    /// DMARC for the author domains. Several of them (several <c>From:</c> fields, or mailboxes of several domains in one)
+    /// are what a forger uses to show a protected domain beside one of its own, so each is evaluated and the strictest
+    /// failure decides (RFC 7489 6.6.1; DMARCbis exempts such mail from DMARC and leaves its handling to the receiver,
+    /// warning of exactly this). Past <see cref="MaxAuthorDomains"/> they are not looked up (each is a tree walk) and the
+    /// message counts as failing with quarantine.
+    /// </summary>
+    private async Task<DmarcResult> EvaluateDmarcAsync(IReadOnlyList<string> authors, SpfResult spfResult, IReadOnlyList<DkimResult> dkim, CancellationToken cancellationToken)
+    {
+        switch (authors.Count)
+        {
+            case 0:
+                // Without an author domain there is no policy to look up, and the message cannot pass. permerror, not
+                // none: none would read as "the domain publishes no policy".
+                return new DmarcResult(AuthVerdict.PermError, string.Empty, DmarcRequest.None, null, "no author domain in From");
+            case 1:
+                return await dmarc.EvaluateAsync(authors[0], spfResult, dkim, cancellationToken).ConfigureAwait(false);
+            case > MaxAuthorDomains:
+                return new DmarcResult(AuthVerdict.Fail, authors[0], DmarcRequest.Quarantine, null, $"{authors.Count} author domains in From, more than {MaxAuthorDomains}: not evaluated");
+        }
+
+        var results = await Task.WhenAll(authors.Select(a => dmarc.EvaluateAsync(a, spfResult, dkim, cancellationToken))).ConfigureAwait(false);
+        var decisive = results.MinBy(Severity)!;
+        var count = $"{authors.Count} author domains in From";
+        return decisive with { Reason = decisive.Reason is null ? count : $"{decisive.Reason}; {count}" };
+    }
+
+    /// <summary>Which of several authors' results the message is judged by: the first failure a receiver acts on, before an unknown, before a pass.</summary>
+    private static int Severity(DmarcResult result) => result switch
+    {
+        { Verdict: AuthVerdict.Fail, Disposition: DmarcRequest.Reject } => 0,
+        { Verdict: AuthVerdict.Fail, Disposition: DmarcRequest.Quarantine } => 1,
+        { Verdict: AuthVerdict.TempError } => 2,
+        { Verdict: AuthVerdict.Fail } => 3,
+        { Verdict: AuthVerdict.PermError } => 4,
+        { Verdict: AuthVerdict.None } => 5,
+        _ => 6,
+    };
 
     [LoggerMessage(EventId = 3762, Level = LogLevel.Warning, Message = "Message {MessageId} came with Authentication-Results fields in our name ({Octets} octets in {Ranges} ranges): every copy is made of {Blob}, without them")]
     private static partial void LogForgedRemoved(ILogger logger, string messageId, long octets, int ranges, string blob);

@@ -38,7 +38,7 @@ public sealed class AuthenticationResultsHeaderTests
     [InlineData(AuthVerdict.Fail, DmarcRequest.Reject, false, "example.org", null, "\tdmarc=fail (p=reject) header.from=example.org;\r\n")]
     [InlineData(AuthVerdict.Fail, DmarcRequest.Reject, true, "example.org", null, "\tdmarc=fail (p=reject t=y) header.from=example.org;\r\n")]
     [InlineData(AuthVerdict.Fail, DmarcRequest.None, false, "example.org", "no aligned pass", "\tdmarc=fail (p=none; no aligned pass) header.from=example.org;\r\n")]
-    [InlineData(AuthVerdict.PermError, DmarcRequest.None, false, "", "no single author domain in From", "\tdmarc=permerror (no single author domain in From);\r\n")]
+    [InlineData(AuthVerdict.PermError, DmarcRequest.None, false, "", "no author domain in From", "\tdmarc=permerror (no author domain in From);\r\n")]
     public void Build_Unsigned_SaysDkimNone_AndTheDmarcPolicyAsked(AuthVerdict verdict, DmarcRequest policy, bool testing, string fromDomain, string? reason, string expected)
     {
         var results = Results(
