@@ -42,6 +42,21 @@ public sealed class SpfVerifierTests : IDisposable
         Assert.Equal(new SpfResult(AuthVerdict.Pass, "example.test", false, "mechanism ip4:192.0.2.0/24 matched"), result);
     }
 
+    [Theory]
+    [InlineData("user@bücher.example", "helo.test")]
+    [InlineData("", "mail.bücher.example")]
+    [InlineData("jürgen@BÜCHER.example", "helo.test")]
+    public async Task CheckAsync_InternationalizedIdentity_IsCheckedAsItsALabels(string mailFrom, string helo)
+    {
+        _server.Record("xn--bcher-kva.example", "v=spf1 ip4:192.0.2.0/24 -all");
+        _server.Record("mail.xn--bcher-kva.example", "v=spf1 ip4:192.0.2.0/24 -all");
+
+        var result = await On(_server).CheckAsync(IPAddress.Parse("192.0.2.10"), helo, mailFrom, CancellationToken.None);
+
+        Assert.Equal(AuthVerdict.Pass, result.Verdict);
+        Assert.EndsWith("xn--bcher-kva.example", result.Domain, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CheckAsync_NullSender_ChecksTheHeloName()
     {
