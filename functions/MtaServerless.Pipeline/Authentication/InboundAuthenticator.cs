@@ -65,21 +65,11 @@ public sealed partial class InboundAuthenticator(
             using (var source = new BoundStream(stored.OpenStored(), 0, -1, leaveOpen: true))
             using (var parsed = await MimeMessage.LoadAsync(source, persistent: true, cancellationToken).ConfigureAwait(false))
             {
-                forged = OwnAuthenticationResults.Find(parsed, ServId);
+                forged = OwnAuthenticationResults.Find(parsed.Headers, ServId);
                 results = await CheckAsync(message, parsed, cancellationToken).ConfigureAwait(false);
             }
 
-            var blob = message.Blob;
-            if (forged.Count > 0)
-            {
-                // A copy of its own, not ranges in the delivery task: forgeries apart from each other, as many as the
-                // message can hold, would make the task too large for its queue and its index row.
-                blob = StorageNames.CleanedBlobName(message.Blob);
-                LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count, blob);
-                await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
-                await stored.SaveStoredAsync(storage.Spool.GetBlobClient(blob), cancellationToken).ConfigureAwait(false);
-            }
-
+            var blob = await LeaveOutAsync(message, stored, forged, cancellationToken).ConfigureAwait(false);
             var field = AuthenticationResultsHeader.Build(ServId, message.Envelope.MailFrom, results);
             await stored.PrependAsync(field).ConfigureAwait(false);
             LogChecked(logger, message.Id, results.Spf.Verdict, results.BestDkim, results.Dmarc.Verdict, results.Signatures.Arc.Verdict);
@@ -93,6 +83,48 @@ public sealed partial class InboundAuthenticator(
             await stored.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Mail a client submitted or sent logged in: not checked, but an <c>Authentication-Results</c> field in our name that
+    /// came with it is a forgery all the same (RFC 8601 5: it did not come from a trusted MTA; a trusted network's relay,
+    /// which is one, keeps its fields), and a reader of a mailbox of ours would believe it.
+    /// </summary>
+    public bool LeavesOutForged(InboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return options.Value.Enabled && (message.Session.Submission || message.Session.AuthUser is not null);
+    }
+
+    /// <summary>Leaves the fields in our name out of <paramref name="stored"/>, a copy of the message's blob (<see cref="LeavesOutForged"/>).</summary>
+    /// <returns>The blob the delivery tasks make their copies of: the message's, or a copy without the fields.</returns>
+    public async Task<string> LeaveOutForgedAsync(InboundMessage message, StoredMessage stored, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(stored);
+        HeaderList headers;
+        using (var source = new BoundStream(stored.OpenStored(), 0, -1, leaveOpen: true))
+        {
+            headers = await HeaderList.LoadAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await LeaveOutAsync(message, stored, OwnAuthenticationResults.Find(headers, ServId), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string> LeaveOutAsync(InboundMessage message, StoredMessage stored, IReadOnlyList<ByteRange> forged, CancellationToken cancellationToken)
+    {
+        if (forged.Count == 0)
+        {
+            return message.Blob;
+        }
+
+        // A copy of its own, not ranges in the delivery task: forgeries apart from each other, as many as the message can
+        // hold, would make the task too large for its queue and its index row.
+        var blob = StorageNames.CleanedBlobName(message.Blob);
+        LogForgedRemoved(logger, message.Id, forged.Sum(r => r.Length), forged.Count, blob);
+        await stored.LeaveOutAsync(forged, cancellationToken).ConfigureAwait(false);
+        await stored.SaveStoredAsync(storage.Spool.GetBlobClient(blob), cancellationToken).ConfigureAwait(false);
+        return blob;
     }
 
     private async Task<InboundAuthentication> CheckAsync(InboundMessage message, MimeMessage parsed, CancellationToken cancellationToken)

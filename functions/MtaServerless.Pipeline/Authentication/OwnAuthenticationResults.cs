@@ -12,17 +12,17 @@ namespace MtaServerless.Pipeline.Authentication;
 /// </summary>
 public static class OwnAuthenticationResults
 {
-    /// <param name="stored">The stored message alone, parsed from its first octet, so that each field's offset is an offset of the blob.</param>
+    /// <param name="stored">The stored message's header fields alone, parsed from its first octet, so that each field's offset is an offset of the blob.</param>
     /// <returns>
     /// The ranges of the fields with our authserv-id (compared case-insensitively, as the domain name it is), in order;
     /// fields next to each other make one range.
     /// </returns>
-    public static IReadOnlyList<ByteRange> Find(MimeMessage stored, string servId)
+    public static IReadOnlyList<ByteRange> Find(HeaderList stored, string servId)
     {
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(servId);
         var ranges = new List<ByteRange>();
-        foreach (var field in stored.Headers.Where(h => h.Id == HeaderId.AuthenticationResults && h.Offset is not null))
+        foreach (var field in stored.Where(h => h.Id == HeaderId.AuthenticationResults && h.Offset is not null))
         {
             if (!string.Equals(ServId(field.RawValue), servId, StringComparison.OrdinalIgnoreCase))
             {

@@ -21,9 +21,10 @@ namespace MtaServerless.Pipeline.Ingest;
 /// <summary>
 /// The stage behind the <c>inbound</c> queue: builds the trace header, signs our users' mail (DKIM), checks mail from
 /// elsewhere (SPF, DKIM, DMARC, ARC: one <c>Authentication-Results:</c> field, and an ARC set when a route relays it),
-/// stops mail loops, routes every recipient, writes the message's entry in the sweeper's index and the per-recipient
-/// records (leased to this run), makes the first delivery attempt itself, and reports the recipients that failed here
-/// in one DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
+/// leaves out the <c>Authentication-Results</c> fields in our name that came with it (RFC 8601 5; but for a trusted
+/// network's relay), stops mail loops, routes every recipient, writes the message's entry in the sweeper's index and
+/// the per-recipient records (leased to this run), makes the first delivery attempt itself, and reports the recipients
+/// that failed here in one DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
 /// recipient, nor reports a failure twice, nor restarts a deferred recipient's backoff; the recipients a replay
 /// finds pending go to the <c>delivery</c> queue, when they are due.
 /// </summary>
@@ -67,11 +68,18 @@ public sealed partial class IngestStage(
         // the same results of checks made once (a replay checks again, and may see DNS changed since).
         var trace = ReceivedHeader.Build(message) + SubmissionHeaders.Build(message);
         await using var signed = await signer.SignAsync(message, trace, cancellationToken).ConfigureAwait(false);
+        var guarded = authenticator.LeavesOutForged(message);
+        // Read here when signing did not read it (no key): the first attempt gets this copy, so it is still read once.
+        await using var read = guarded && signed.Stored is null
+            ? await StoredMessage.DownloadAsync(storage, message.Blob, signed.Headers, cancellationToken).ConfigureAwait(false)
+            : null;
+        var ours = signed.Stored ?? read;
+        var blob = guarded && ours is not null ? await authenticator.LeaveOutForgedAsync(message, ours, cancellationToken).ConfigureAwait(false) : message.Blob;
         await using var authenticated = authenticator.Checks(message)
             ? await authenticator.AuthenticateAsync(message, trace, results => Relays(results, planned), cancellationToken).ConfigureAwait(false)
             : null;
         var headers = authenticated?.Stored.TraceHeaders ?? signed.Headers;
-        var downloaded = authenticated?.Stored ?? signed.Stored;
+        var downloaded = authenticated?.Stored ?? ours;
         if (authenticated is not null)
         {
             authentications.Authenticated(message.Id, authenticated.Results, Action(authenticated.Results, planned), authenticated.ArcSeal);
@@ -79,7 +87,7 @@ public sealed partial class IngestStage(
 
         var template = new DeliveryTask(
             message.Id,
-            authenticated?.Blob ?? message.Blob,
+            authenticated?.Blob ?? blob,
             message.Envelope.MailFrom,
             [],
             headers,

@@ -76,8 +76,7 @@ public sealed class OwnAuthenticationResultsTests
 
     private static IReadOnlyList<ByteRange> Find(string stored)
     {
-        using var message = MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(stored)));
-        return OwnAuthenticationResults.Find(message, ServId);
+        return OwnAuthenticationResults.Find(HeaderList.Load(new MemoryStream(Encoding.ASCII.GetBytes(stored))), ServId);
     }
 
     private static string Without(string stored, IReadOnlyList<ByteRange> ranges)

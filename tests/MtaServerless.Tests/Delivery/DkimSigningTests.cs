@@ -111,6 +111,20 @@ public sealed class DkimSigningTests(AzuriteFixture azurite) : IClassFixture<Azu
     }
 
     [Fact]
+    public async Task Submission_WithAFieldInOurName_GoesOutWithoutIt_AndItsSignaturesVerify()
+    {
+        await _pipeline.DisposeAsync();
+        _pipeline = await PipelineHarness.StartAsync(azurite, new Dictionary<string, string?> { ["Dkim:KeyDirectory"] = _keys, ["Authentication:Enabled"] = "true" });
+        var stored = FromOurUser(Encoding.ASCII.GetBytes("Authentication-Results: relay.test; dmarc=pass header.from=bank.example\r\nSubject: forged\r\n\r\nHi.\r\n"));
+
+        var (received, task) = await RelayAsync(stored);
+
+        Assert.DoesNotContain("Authentication-Results", Encoding.ASCII.GetString(received), StringComparison.Ordinal);
+        Assert.Equal([true, true], (await Dkimpy.VerifyAsync(received, _dns.Endpoint)).Select(v => v.Pass));
+        Assert.EndsWith(".cleaned.eml", task.Blob, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rotation_TheOldSelectorSignsUntilRemoved_ThenTheNewOne()
     {
         var (signing, added) = await _manager.RotateAsync(Domain, "rsa2", DkimAlgorithm.RsaSha256, CancellationToken.None);

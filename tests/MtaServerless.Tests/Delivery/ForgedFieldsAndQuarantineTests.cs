@@ -120,6 +120,33 @@ public sealed class ForgedFieldsAndQuarantineTests(AzuriteFixture azurite) : ICl
         Assert.InRange(Assert.Single(await _pipeline.IndexAsync(), e => e.MessageId == message.Id).Task.Length, 1, 4096);
     }
 
+    /// <summary>
+    /// Our users' mail is not checked, but a client's field in our name is as forged as a stranger's (no DKIM key here, so
+    /// Ingest reads the blob for it alone); a trusted network's relay is an MTA of ours, and its fields stay.
+    /// </summary>
+    [Theory]
+    [InlineData("submission", false)]
+    [InlineData("logged in on port 25", false)]
+    [InlineData("trusted network", true)]
+    public async Task OurUsersMail_LosesTheFieldUnlessATrustedNetworkRelayedIt(string client, bool kept)
+    {
+        var accepted = await _pipeline.AcceptAsync(Smarthost(), ["bob@example.com"], Encoding.ASCII.GetBytes(Stored), client == "trusted network" ? null : PipelineHarness.Sender);
+        var message = client switch
+        {
+            "logged in on port 25" => accepted with { Session = accepted.Session with { Listener = "mx", Submission = false } },
+            "trusted network" => accepted with { Session = accepted.Session with { Trusted = true } },
+            _ => accepted,
+        };
+
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+
+        var relayed = Encoding.ASCII.GetString(Assert.Single(_server.Accepted).Data);
+        Assert.EndsWith("\r\n" + (kept ? Stored : Cleaned), relayed, StringComparison.Ordinal);
+        Assert.DoesNotContain("\tspf=", relayed, StringComparison.Ordinal);
+        var task = Assert.Single(await _pipeline.IndexAsync(), e => e.MessageId == message.Id).TaskFor([], 1, false);
+        Assert.Equal(kept ? message.Blob : StorageNames.CleanedBlobName(message.Blob), task.Blob);
+    }
+
     [Fact]
     public async Task WithoutForgedFields_TheTasksReadTheSpoolBlob_AndNoCopyIsMade()
     {

@@ -386,8 +386,9 @@ public sealed class ExportedTelemetryFixture : IAsyncLifetime
             messageId,
             StorageNames.SpoolBlobName(messageId, received),
             new Envelope(User, [new EnvelopeRecipient(WorkerRecipient), new EnvelopeRecipient("grace@nowhere.invalid")]),
-            // Submitted by our user: mail from elsewhere would fail in its checks, which read the blob before any routing.
-            new SessionInfo("127.0.0.1", "client.test", "ESMTPSA", "submission", received, "edge.test", AuthUser: User, Submission: true),
+            // Relayed by a trusted network, so that the first attempt's run is the one to find the blob missing: Ingest reads
+            // it before any routing for mail from elsewhere (its checks) and for a client's (fields forged in our name).
+            new SessionInfo("127.0.0.1", "client.test", "ESMTP", "mx", received, "edge.test", Trusted: true),
             $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         await _azurite.Storage.Inbound.SendMessageAsync(QueueDocuments.Serialize(document));
     }
