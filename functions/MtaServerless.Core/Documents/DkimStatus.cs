@@ -6,7 +6,7 @@ namespace MtaServerless.Core.Documents;
 [JsonConverter(typeof(JsonStringEnumConverter<DkimStatus>))]
 public enum DkimStatus
 {
-    /// <summary>Not from a user of ours (mail from the internet, a DSN): not ours to sign. Also what tasks written before signing existed say.</summary>
+    /// <summary>Not from a user of ours nor a DSN of ours (mail from the internet): not ours to sign. Also what tasks written before signing existed say.</summary>
     [JsonStringEnumMemberName("not-ours")]
     NotOurs,
 

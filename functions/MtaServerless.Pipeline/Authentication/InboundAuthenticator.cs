@@ -16,7 +16,8 @@ namespace MtaServerless.Pipeline.Authentication;
 /// the ARC chain; DMARC for the <c>From:</c> domain. It reads the blob once and checks the stored bytes alone, so nothing
 /// we add (trace headers) can change a result; that copy then goes to the first delivery attempt with our
 /// <c>Authentication-Results:</c> field in front (and an ARC set in front of that, when we relay it) and the forged ones
-/// of ours left out, which a blob of its own keeps for later attempts.
+/// of ours left out, which a blob of its own keeps for later attempts. Our users' mail is not checked, but loses such
+/// fields too (<see cref="LeaveOutForgedAsync"/>).
 /// </summary>
 /// <remarks>
 /// Not at the edge: it answers 250 only after the spool write, with a CPU budget of about a fifth of Postfix's, and

@@ -22,8 +22,6 @@ public sealed partial class BounceSender(IMessageSpool spool, MtaStorageClients 
     /// <summary>The listener name of the inbound documents of our DSNs.</summary>
     public const string DsnListener = "dsn";
 
-    /// <summary>Every blob the pipeline writes has CRLF line ends, whatever the platform's.</summary>
-
     /// <summary>
     /// Sends the failure DSN owed for bounced recipients, then records that it went out. A crash in
     /// between sends it again on the next run: a DSN is owed at least once, and never lost.

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Logging;
 using MtaServerless.Core.Documents;
 using MtaServerless.Core.Storage;
 using MtaServerless.Pipeline.Authentication;
+using MtaServerless.Pipeline.Bounce;
 using MtaServerless.Pipeline.Deliver;
 
 namespace MtaServerless.Pipeline.Dkim;
 
 /// <summary>
-/// Signs our users' mail (logged in, or from a trusted network) once, in Ingest, with the keys of its <c>From:</c>
-/// domain. The signature covers what the receiver sees after it: our trace headers (the Date and Message-ID a
+/// Signs our users' mail (logged in, or from a trusted network) and our DSNs once, in Ingest, with the keys of its
+/// <c>From:</c> domain. The signature covers what the receiver sees after it: our trace headers (the Date and Message-ID a
 /// submission gets from us among them) and the stored bytes, unchanged; it goes into the delivery task's headers, so
 /// every attempt, retry and re-drive sends the same one, and the blob is never rewritten.
 /// </summary>
@@ -24,7 +25,8 @@ public sealed partial class DkimMessageSigner(MtaStorageClients storage, DkimKey
     public async Task<SignedMessage> SignAsync(InboundMessage message, string traceHeaders, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!message.Session.FromOurUser)
+        // Our DSNs are ours to sign too, with the keys of the name they come from (MAILER-DAEMON@ our host name).
+        if (!message.Session.FromOurUser && message.Session.Listener != BounceSender.DsnListener)
         {
             return new SignedMessage(traceHeaders, DkimStatus.NotOurs, null);
         }

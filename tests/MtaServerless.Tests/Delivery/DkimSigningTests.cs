@@ -11,7 +11,8 @@ namespace MtaServerless.Tests.Delivery;
 /// <summary>
 /// Ingest signs our users' mail, and dkimpy (an independent verifier) accepts what the next hop receives: every message
 /// of <see cref="RelayCorpus"/> (the bytes a MIME library is tempted to rewrite), with the Date and Message-ID a
-/// submission gets from us, by RSA and Ed25519 alike; List-Unsubscribe and its -Post signed as RFC 8058 asks.
+/// submission gets from us, by RSA and Ed25519 alike; List-Unsubscribe and its -Post signed as RFC 8058 asks; our DSNs
+/// with the keys of our host name.
 /// </summary>
 public sealed class DkimSigningTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
@@ -122,6 +123,26 @@ public sealed class DkimSigningTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.DoesNotContain("Authentication-Results", Encoding.ASCII.GetString(received), StringComparison.Ordinal);
         Assert.Equal([true, true], (await Dkimpy.VerifyAsync(received, _dns.Endpoint)).Select(v => v.Pass));
         Assert.EndsWith(".cleaned.eml", task.Blob, StringComparison.Ordinal);
+    }
+
+    /// <summary>A DSN comes from MAILER-DAEMON at our host name (relay.test here): signed with that name's keys, it passes DMARC where the domain asks for it.</summary>
+    [Fact]
+    public async Task Dsn_IsSignedWithTheKeysOfOurHostName_AndVerifiesWithDkimpy()
+    {
+        Publish(await _manager.AddAsync("relay.test", "dsn1", DkimAlgorithm.RsaSha256, CancellationToken.None));
+        await using var refusing = SmtpSink.Start(_ => SmtpSink.Reply(550, "5.1.1 No such user"));
+        await using var sink = SmtpSink.Start();
+        var message = await _pipeline.AcceptAsync(Smarthost(refusing.Port), ["bob@example.com"], FromOurUser(Encoding.ASCII.GetBytes("Subject: refused\r\n\r\nHi.\r\n")), User);
+        await _pipeline.Ingest.RunAsync(message, CancellationToken.None);
+        var (dsn, _) = Assert.Single(await _pipeline.DsnsAsync());
+        await _pipeline.UseRouteAsync(Smarthost(sink.Port));
+
+        await _pipeline.Ingest.RunAsync(dsn, CancellationToken.None);
+
+        var received = (await sink.WaitForAcceptedAsync(1, DeliveryWait)).Data;
+        var verdicts = await Dkimpy.VerifyAsync(received, _dns.Endpoint);
+        Assert.Equal([("relay.test", "dsn1", true)], verdicts.Select(v => (v.Domain, v.Selector, v.Pass)));
+        Assert.Contains("From: Mail Delivery System <MAILER-DAEMON@relay.test>", Encoding.ASCII.GetString(received), StringComparison.Ordinal);
     }
 
     [Fact]
