@@ -12,8 +12,8 @@ namespace MtaServerless.Tests.Delivery;
 /// <summary>
 /// Authentication-Results fields that arrive in our name (RFC 8601 5) reach no copy: Ingest saves the message without them
 /// as a blob of its own, next to the spool blob (which stays as accepted), and every delivery task reads that one, so the
-/// first attempt, a retry, a mailbox copy and a DSN's returned message all leave them out, however many there are. A
-/// DMARC failure on an enforce route is quarantined, final and unreported, and on a headers-only route delivered as any
+/// first attempt, a retry, a mailbox copy and a DSN's returned message all leave them out, however many there are; our
+/// users' mail loses them too, but for a trusted network's relay. A DMARC failure on an enforce route is quarantined, final and unreported, and on a headers-only route delivered as any
 /// message.
 /// </summary>
 public sealed class ForgedFieldsAndQuarantineTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
