@@ -24,9 +24,9 @@ namespace MtaServerless.Pipeline.Ingest;
 /// leaves out the <c>Authentication-Results</c> fields in our name that came with it (RFC 8601 5; but for a trusted
 /// network's relay), stops mail loops, routes every recipient, writes the message's entry in the sweeper's index and
 /// the per-recipient records (leased to this run), makes the first delivery attempt itself, and reports the recipients
-/// that failed here in one DSN. Safe to run twice for the same message: existing records win, so a replay never resets a delivered
-/// recipient, nor reports a failure twice, nor restarts a deferred recipient's backoff; the recipients a replay
-/// finds pending go to the <c>delivery</c> queue, when they are due.
+/// that failed here in one DSN. Safe to run twice for the same message: existing records win, so a replay never resets
+/// a delivered recipient, nor reports a failure twice, nor restarts a deferred recipient's backoff; the recipients a
+/// replay finds pending go to the <c>delivery</c> queue, when they are due.
 /// </summary>
 public sealed partial class IngestStage(
     MtaStorageClients storage,
