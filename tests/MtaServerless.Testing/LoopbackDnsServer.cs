@@ -9,13 +9,15 @@ namespace MtaServerless.Testing;
 
 /// <summary>
 /// A real DNS server (ARSoft.Tools.Net) on a free UDP port of 127.0.0.1, answering from a zone the
-/// test writes: MX, A, AAAA, TXT and PTR records, null MX, NXDOMAIN for unknown names, SERVFAIL and slow answers.
+/// test writes: MX, A, AAAA, TXT, PTR and CNAME records, null MX, NXDOMAIN for unknown names, SERVFAIL (for a name or
+/// one of its types) and slow answers.
 /// </summary>
 public sealed class LoopbackDnsServer : IDisposable
 {
     private const int Ttl = 60;
     private readonly ConcurrentDictionary<string, ConcurrentBag<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, byte> _failing = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<(string Name, RecordType Type), byte> _failingTypes = new();
     private readonly ConcurrentDictionary<string, TimeSpan> _slow = new(StringComparer.OrdinalIgnoreCase);
     private readonly DnsServer _server;
     private int _queries;
@@ -34,29 +36,39 @@ public sealed class LoopbackDnsServer : IDisposable
     public int Queries => Volatile.Read(ref _queries);
 
     public LoopbackDnsServer Mx(string domain, ushort preference, string exchange) =>
-        Add(domain, new MxRecord(DnsName.Parse(domain), Ttl, preference, DnsName.Parse(exchange)));
+        Add(domain, new MxRecord(Name(domain), Ttl, preference, Name(exchange)));
 
     /// <summary>RFC 7505: one MX of preference 0 whose exchange is the root, "this domain takes no mail".</summary>
     public LoopbackDnsServer NullMx(string domain) =>
-        Add(domain, new MxRecord(DnsName.Parse(domain), Ttl, 0, DnsName.Root));
+        Add(domain, new MxRecord(Name(domain), Ttl, 0, DnsName.Root));
 
     public LoopbackDnsServer Address(string name, string address)
     {
         var ip = IPAddress.Parse(address);
         return Add(name, ip.AddressFamily == AddressFamily.InterNetworkV6
-            ? new AaaaRecord(DnsName.Parse(name), Ttl, ip)
-            : new ARecord(DnsName.Parse(name), Ttl, ip));
+            ? new AaaaRecord(Name(name), Ttl, ip)
+            : new ARecord(Name(name), Ttl, ip));
     }
 
     /// <summary>A TXT record of one or more character-strings (a DKIM key record is split into strings of up to 255 octets).</summary>
-    public LoopbackDnsServer Txt(string name, IEnumerable<string> strings) =>
-        Add(name, new TxtRecord(DnsName.Parse(name), Ttl, strings));
+    /// <remarks>Text that is not ASCII goes out as its UTF-8 octets, as a zone file would hold them (ARSoft's own encoder would make them "?").</remarks>
+    public LoopbackDnsServer Txt(string name, IEnumerable<string> strings)
+    {
+        var parts = strings.ToList();
+        if (parts.All(p => System.Text.Ascii.IsValid(p)))
+        {
+            return Add(name, new TxtRecord(Name(name), Ttl, parts));
+        }
+
+        var data = parts.SelectMany(p => System.Text.Encoding.UTF8.GetBytes(p) is var octets ? [(byte)octets.Length, .. octets] : Array.Empty<byte>()).ToArray();
+        return Add(name, new UnknownRecord(Name(name), RecordType.Txt, RecordClass.INet, Ttl, data));
+    }
 
     /// <summary>A PTR record of the address's reverse name (in-addr.arpa or ip6.arpa) that points to <paramref name="name"/>.</summary>
     public LoopbackDnsServer Pointer(string address, string name)
     {
         var reverse = IPAddress.Parse(address).GetReverseLookupDomain();
-        return Add(reverse.ToString(), new PtrRecord(reverse, Ttl, DnsName.Parse(name)));
+        return Add(reverse.ToString(), new PtrRecord(reverse, Ttl, Name(name)));
     }
 
     public LoopbackDnsServer ServerFailure(string name)
@@ -64,6 +76,17 @@ public sealed class LoopbackDnsServer : IDisposable
         _failing[Key(name)] = 0;
         return this;
     }
+
+    /// <summary>SERVFAIL for queries of one type only; the name's other records are answered.</summary>
+    public LoopbackDnsServer ServerFailure(string name, RecordType type)
+    {
+        _failingTypes[(Key(name), type)] = 0;
+        return this;
+    }
+
+    /// <summary>An alias: a query of any type for <paramref name="name"/> is answered with the CNAME and the target's records of that type (one level, as a resolver would add them).</summary>
+    public LoopbackDnsServer Cname(string name, string target) =>
+        Add(name, new CNameRecord(Name(name), Ttl, Name(target)));
 
     public LoopbackDnsServer Slow(string name, TimeSpan delay)
     {
@@ -105,7 +128,7 @@ public sealed class LoopbackDnsServer : IDisposable
 
         var response = query.CreateResponseInstance();
         response.IsAuthoritiveAnswer = true;
-        if (_failing.ContainsKey(name))
+        if (_failing.ContainsKey(name) || _failingTypes.ContainsKey((name, question.RecordType)))
         {
             response.ReturnCode = ReturnCode.ServerFailure;
         }
@@ -117,12 +140,24 @@ public sealed class LoopbackDnsServer : IDisposable
         {
             response.ReturnCode = ReturnCode.NoError;
             response.AnswerRecords.AddRange(records.Where(r => r.RecordType == question.RecordType));
+            if (question.RecordType != RecordType.CName && records.OfType<CNameRecord>().FirstOrDefault() is { } alias)
+            {
+                response.AnswerRecords.Add(alias);
+                if (_records.TryGetValue(Key(alias.CanonicalName.ToString()), out var target))
+                {
+                    response.AnswerRecords.AddRange(target.Where(r => r.RecordType == question.RecordType));
+                }
+            }
         }
 
         e.Response = response;
     }
 
     private static string Key(string name) => name.TrimEnd('.');
+
+    /// <summary>Names as a zone may hold them, including labels no host name has (a colon, a slash), which a test may need to serve.</summary>
+    private static DnsName Name(string name) =>
+        DnsName.TryParse(name, out var parsed) && parsed is not null ? parsed : new DnsName(name.TrimEnd('.').Split('.'));
 
     private static int FreeUdpPort()
     {

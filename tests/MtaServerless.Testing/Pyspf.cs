@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace MtaServerless.Testing;
 
@@ -29,5 +30,18 @@ public static class Pyspf
         return exitCode == 0 && verdicts.Count == queries.Count
             ? verdicts
             : throw new InvalidOperationException($"pyspf gave {verdicts.Count} verdicts for {queries.Count} queries ({exitCode}): {output}{error}");
+    }
+
+    /// <summary>
+    /// The openspf RFC 7208 test suite that python3-spf ships: scenarios, each a <c>zonedata</c> map of names to records
+    /// and <c>tests</c> of queries (<c>host</c>, <c>helo</c>, <c>mailfrom</c>) with the <c>result</c> or results RFC 7208 allows.
+    /// </summary>
+    public static async Task<JsonArray> Rfc7208SuiteAsync()
+    {
+        await Script.EnsureInstalledAsync();
+        var (exitCode, output, error) = await Script.RunAsync("suite", []);
+        return exitCode == 0 && JsonNode.Parse(output) is JsonArray suite
+            ? suite
+            : throw new InvalidOperationException($"pyspf.sh suite failed ({exitCode}): {error}");
     }
 }
