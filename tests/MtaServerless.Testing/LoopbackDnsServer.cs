@@ -60,7 +60,8 @@ public sealed class LoopbackDnsServer : IDisposable
             return Add(name, new TxtRecord(Name(name), Ttl, parts));
         }
 
-        var data = parts.SelectMany(p => System.Text.Encoding.UTF8.GetBytes(p) is var octets ? [(byte)octets.Length, .. octets] : Array.Empty<byte>()).ToArray();
+        // RFC 1035 3.3.14: each character-string is its length octet, then its octets.
+        var data = parts.Select(System.Text.Encoding.UTF8.GetBytes).SelectMany(octets => octets.Prepend((byte)octets.Length)).ToArray();
         return Add(name, new UnknownRecord(Name(name), RecordType.Txt, RecordClass.INet, Ttl, data));
     }
 

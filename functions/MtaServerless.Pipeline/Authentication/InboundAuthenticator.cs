@@ -35,7 +35,7 @@ public sealed partial class InboundAuthenticator(
     ILogger<InboundAuthenticator> logger)
 {
     /// <summary>How many author domains a message may name before its DMARC is not evaluated and counts as failing.</summary>
-    public const int MaxAuthorDomains = 5;
+    private const int MaxAuthorDomains = 5;
 
     /// <summary>What our fields are known by: one name for every edge and instance, so that a field naming it is ours wherever it arrives.</summary>
     public string ServId => pipeline.Value.HostName;
